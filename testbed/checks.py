@@ -1,0 +1,135 @@
+"""Compare what the engines reported with what the topology says they must report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .expect import EngineExpect
+
+# the fields compared engine by engine, each against its derived expectation
+CHECKED = ("hostname", "world_rank", "world_size", "world", "chunk_len", "chunk_start", "psum")
+
+
+@dataclass
+class CheckResult:
+    topology: str
+    cluster: str
+    scatter: int
+    engines: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(e["ok"] for e in self.engines)
+
+    def as_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "topology": self.topology,
+            "cluster": self.cluster,
+            "scatter": self.scatter,
+            "engines": self.engines,
+            "problems": self.problems,
+        }
+
+
+def _same(field_name: str, got, want) -> bool:
+    if field_name in ("psum", "chunk_start") and got is not None and want is not None:
+        return abs(float(got) - float(want)) <= 1e-9 * max(1.0, abs(float(want)))
+    return got == want
+
+
+def compare(
+    expected: list[EngineExpect],
+    observed: list[dict],
+    *,
+    topology: str,
+    cluster: str,
+    scatter: int,
+) -> CheckResult:
+    result = CheckResult(topology=topology, cluster=cluster, scatter=scatter)
+    seen = {int(e["id"]): e for e in observed}
+    want_ids = [e.id for e in expected]
+    extra = sorted(set(seen) - set(want_ids))
+    if extra:
+        result.problems.append(f"engines not in the topology: ids {extra}")
+
+    for exp in expected:
+        got = seen.get(exp.id)
+        row: dict = {"id": exp.id, "group": exp.group}
+        if got is None:
+            row.update({"ok": False, "mismatches": ["missing"]})
+            for f in CHECKED:
+                row[f] = None
+                row[f"expected_{f}"] = getattr(exp, f)
+            result.engines.append(row)
+            continue
+        # an empty chunk has no first item: nothing to compare there
+        want_start = exp.chunk_start if exp.chunk_len else None
+        mismatches = []
+        row["pid"] = got.get("pid")
+        for f in CHECKED:
+            want = want_start if f == "chunk_start" else getattr(exp, f)
+            row[f] = got.get(f)
+            row[f"expected_{f}"] = want
+            if not _same(f, got.get(f), want):
+                mismatches.append(f)
+        row["ok"] = not mismatches
+        row["mismatches"] = mismatches
+        result.engines.append(row)
+
+    # pids: distinct engines are distinct processes (per host; pid namespaces differ)
+    by_host: dict[tuple[str, int], list[int]] = {}
+    for e in observed:
+        by_host.setdefault((e.get("hostname"), e.get("pid")), []).append(int(e["id"]))
+    for (host, pid), ids in sorted(by_host.items(), key=lambda kv: kv[1]):
+        if len(ids) > 1:
+            result.problems.append(f"engines {ids} share one pid {pid} on {host}")
+    return result
+
+
+def format_table(result: CheckResult) -> str:
+    """A table with one line per engine; a mismatched value shows what was wanted."""
+
+    def cell(row: dict, f: str) -> str:
+        got, want = row.get(f), row.get(f"expected_{f}")
+        shown = _fmt(got)
+        if f in row.get("mismatches", []) or got is None and want is not None:
+            shown += f" (want {_fmt(want)})"
+        return shown
+
+    headers = ["id", "group", "host", "pid", "rank", "size", "world", "chunk", "psum", "ok"]
+    rows = []
+    for r in result.engines:
+        rows.append(
+            [
+                str(r["id"]),
+                r["group"],
+                cell(r, "hostname"),
+                _fmt(r.get("pid")),
+                cell(r, "world_rank"),
+                cell(r, "world_size"),
+                cell(r, "world"),
+                cell(r, "chunk_len"),
+                cell(r, "psum"),
+                "ok" if r["ok"] else "MISMATCH: " + ",".join(r["mismatches"]),
+            ]
+        )
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines += [f"problem: {p}" for p in result.problems]
+    verdict = "OK" if result.ok else "FAILED"
+    lines.append(
+        f"{verdict}: {result.topology} (cluster {result.cluster}), scatter {result.scatter}, "
+        f"{sum(r['ok'] for r in result.engines)}/{len(result.engines)} engines as derived"
+    )
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)

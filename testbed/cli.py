@@ -1,0 +1,251 @@
+"""The ``testbed`` command.
+
+    testbed topologies                      list the topologies
+    testbed images [--force]                build base + node image (only what changed)
+    testbed up TOPOLOGY [--name N] [--engines 3,2]
+    testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
+    testbed shell TOPOLOGY [--name N]       IPython on the controller node, with rc and dview
+    testbed status                          running clusters and their engines
+    testbed down [TOPOLOGY] [--name N]      remove one cluster
+    testbed clean                           remove every labelled container, network, volume
+
+Errors a user can cause end with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+from . import docker_env, images, topology
+from .checks import compare, format_table
+from .cluster import WORKLOADS, Cluster, attach, check_name, is_up
+from .errors import TestbedError
+from .expect import derive
+
+
+def _err(msg: str) -> None:
+    print(f"testbed: error: {msg}", file=sys.stderr)
+
+
+def _log_to(stream):
+    def log(msg: str) -> None:
+        print(msg, file=stream, flush=True)
+
+    return log
+
+
+def _topology(args) -> topology.Topology:
+    topo = topology.load(args.topology)
+    if getattr(args, "engines", None):
+        topo = topo.with_counts(topology.parse_counts(args.engines))
+    return topo
+
+
+def cmd_topologies(args) -> int:
+    for name in topology.known_topologies():
+        t = topology.load(name)
+        groups = ", ".join(f"{g.name}={g.engines} ({g.launch} on {g.node})" for g in t.groups)
+        print(f"{name:22} {t.lecture:4} {t.summary}\n{'':27} groups: {groups}")
+    return 0
+
+
+def cmd_images(args) -> int:
+    images.build(force=args.force, log=_log_to(sys.stdout))
+    return 0
+
+
+def _print_engines(cluster: Cluster, report: dict) -> None:
+    print(f"[{cluster.name}] engines:")
+    print("  id  host          rank/size  pid")
+    for e in sorted(report["engines"], key=lambda e: e["id"]):
+        print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']}")
+
+
+def cmd_up(args) -> int:
+    topo = _topology(args)
+    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout))
+    cluster.up()
+    report = cluster.report(topo.scatter)
+    _print_engines(cluster, report)
+    print(
+        f"[{cluster.name}] up in {cluster.timings['up']:.1f}s. Attach with:\n"
+        f"  make shell TOPOLOGY={topo.name}{' NAME=' + cluster.name if args.name else ''}"
+        f"      (IPython on {topo.controller} with rc and dview)\n"
+        f"  make check TOPOLOGY={topo.name}      (run the lecture's checks on it)\n"
+        f"  make cluster-down TOPOLOGY={topo.name}"
+    )
+    return 0
+
+
+def cmd_check(args) -> int:
+    topo = _topology(args)
+    name = check_name(args.name or topo.name)
+    scatter = topo.scatter if args.scatter is None else args.scatter
+    if scatter < 0:
+        raise TestbedError("--scatter takes a length >= 0")
+    log = _log_to(sys.stderr if args.json else sys.stdout)
+    ephemeral = not is_up(name)
+    if ephemeral:
+        cluster = Cluster(topo, name=name, log=log)
+        cluster.up()
+    else:
+        cluster = attach(topology.load(args.topology), name=name, log=log)
+        if args.engines and cluster.topology.counts != topo.counts:
+            raise TestbedError(
+                f"cluster {name!r} is up with engines {','.join(map(str, cluster.topology.counts))}, "
+                f"not {args.engines}: `make cluster-down TOPOLOGY={topo.name}` first"
+            )
+        topo = cluster.topology
+        log(f"[{name}] checking the running cluster")
+    try:
+        report = cluster.report(scatter)
+    finally:
+        if ephemeral:
+            cluster.down()
+    result = compare(
+        derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
+    )
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        print(format_table(result))
+    return 0 if result.ok else 1
+
+
+def cmd_shell(args) -> int:
+    topo = topology.load(args.topology)
+    cluster = attach(topo, name=args.name)
+    ctr = cluster.container(topo.controller)
+    setup = (
+        "import ipyparallel as ipp, numpy as np; "
+        "rc = ipp.Client(); dview = rc[:]; "
+        "print(f'connected: rc.ids = {rc.ids}; dview = rc[:]; workloads in the cwd, "
+        "e.g. dview.run(\"psum.py\")')"
+    )
+    cmd = ["docker", "exec", "-u", "mpi", "-w", str(WORKLOADS)]
+    if sys.stdin.isatty():
+        cmd.append("-it")
+    else:
+        cmd.append("-i")
+    cmd += [ctr.id, "ipython", "--no-banner", "-i", "-c", setup]
+    if args.command:
+        cmd = cmd[:-4] + ["python3", "-c", setup + "\n" + args.command]
+    os.execvp(shutil.which("docker") or "docker", cmd)
+    return 0  # not reached
+
+
+def cmd_status(args) -> int:
+    c = docker_env.client()
+    clusters = docker_env.running_clusters(c)
+    if not clusters:
+        print("no ipp-testbed cluster is up")
+        return 0
+    for name, ctrs in sorted(clusters.items()):
+        labels = ctrs[0].labels
+        topo_name = labels.get("ipp-testbed.topology", "?")
+        nodes = ", ".join(f"{ct.labels.get('com.docker.compose.service', ct.name)} ({ct.status})" for ct in ctrs)
+        print(f"{name}: topology {topo_name}, engines {labels.get('ipp-testbed.counts', '?')}; nodes: {nodes}")
+        try:
+            cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
+            cluster.register_timeout = 10
+            report = cluster.node_json(["report", "--scatter", "0", "--timeout", "10"])
+            _print_engines(cluster, report)
+        except TestbedError as e:
+            print(f"  (engines not readable: {e})")
+    return 0
+
+
+def cmd_down(args) -> int:
+    name = check_name(args.name or args.topology)
+    c = docker_env.client()
+    ctrs = docker_env.cluster_containers(c, name)
+    if not ctrs:
+        print(f"no cluster named {name!r} is up")
+        # still sweep networks/volumes a crash may have left
+        docker_env.clean(c, name)
+        return 0
+    topo_name = ctrs[0].labels.get("ipp-testbed.topology", args.topology)
+    try:
+        topo = topology.load(topo_name)
+        Cluster(topo, name=name, log=_log_to(sys.stdout)).down()
+    except TestbedError:
+        docker_env.clean(c, name)
+    print(f"[{name}] removed")
+    return 0
+
+
+def cmd_clean(args) -> int:
+    c = docker_env.client()
+    removed = docker_env.clean(c)
+    print(
+        f"removed {removed['containers']} container(s), {removed['networks']} network(s), "
+        f"{removed['volumes']} volume(s) labelled {docker_env.LABEL}"
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="testbed", description="ipp-testbed: multi-node ipyparallel + MPI in containers")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("topologies", help="list the topologies")
+    s.set_defaults(func=cmd_topologies)
+
+    s = sub.add_parser("images", help="build the base and node images (only what changed)")
+    s.add_argument("--force", action="store_true", help="rebuild the node image even if current")
+    s.set_defaults(func=cmd_images)
+
+    def topo_args(s, engines=True):
+        s.add_argument("topology", help="topology name (see `testbed topologies`)")
+        s.add_argument("--name", help="cluster name (default: the topology's name)")
+        if engines:
+            s.add_argument("--engines", help="engines per group, in the topology's order, e.g. 3,2")
+
+    s = sub.add_parser("up", help="bring a topology up and wait for all its engines")
+    topo_args(s)
+    s.set_defaults(func=cmd_up)
+
+    s = sub.add_parser("check", help="run the lecture's workloads and compare with the derived values")
+    topo_args(s)
+    s.add_argument("--scatter", type=int, help="length of the scattered np.arange (default: the topology's)")
+    s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("shell", help="IPython on the controller node with rc and dview")
+    topo_args(s, engines=False)
+    s.add_argument("-c", "--command", help="run this Python (with rc, dview) instead of IPython")
+    s.set_defaults(func=cmd_shell)
+
+    s = sub.add_parser("status", help="running clusters and their engines")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("down", help="remove a cluster")
+    s.add_argument("topology", nargs="?", default="single-world", help="topology (cluster) name")
+    s.add_argument("--name", help="cluster name (default: the topology's name)")
+    s.set_defaults(func=cmd_down)
+
+    s = sub.add_parser("clean", help="remove every container, network and volume of any testbed cluster")
+    s.set_defaults(func=cmd_clean)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    t0 = time.monotonic()
+    try:
+        return args.func(args)
+    except TestbedError as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err(f"interrupted after {time.monotonic() - t0:.0f}s (anything started was torn down)")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

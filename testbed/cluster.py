@@ -1,0 +1,330 @@
+"""Bring a topology up in containers, start its engine groups in order, tear down.
+
+Nodes come up through testcontainers' ``DockerCompose`` (Compose v2) from the
+topology's compose file; then each engine group is launched with ``docker exec``
+on its node, and the next starts only when the controller has registered every
+engine so far (an event reported by ``Client.wait_for_engines``, not a sleep).
+Every resource carries the label ``ipp-testbed.cluster=<name>``; ``down()``
+removes the compose project and then anything else with that label.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+
+from . import docker_env
+from .errors import TestbedError
+from .topology import Group, Topology
+
+USER = "mpi"
+HOME = PurePosixPath("/home/mpi")
+SECURITY = HOME / ".ipython/profile_default/security"
+ENGINE_FILE = SECURITY / "ipcontroller-engine.json"
+WORKLOADS = PurePosixPath("/opt/testbed/workloads")
+NODE_PY = WORKLOADS / "testbed_node.py"
+LOGS = PurePosixPath("/tmp/testbed")
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+REGISTER_TIMEOUT = 120.0
+
+
+def project_name(cluster: str) -> str:
+    return f"ipp-testbed-{cluster}"
+
+
+def check_name(name: str) -> str:
+    if not NAME_RE.match(name):
+        raise TestbedError(
+            f"cluster name {name!r}: use lower-case letters, digits, '-' and '_' "
+            "(at most 41 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+class Cluster:
+    """One running (or about to run) instance of a topology."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        name: str | None = None,
+        image: str = docker_env.DEFAULT_IMAGE,
+        log: Callable[[str], None] = print,
+        register_timeout: float = REGISTER_TIMEOUT,
+    ):
+        self.topology = topology
+        self.name = check_name(name or topology.name)
+        self.image = image
+        self.log = log
+        self.register_timeout = register_timeout
+        self._docker = None
+        self._tmp = tempfile.TemporaryDirectory(prefix="ipp-testbed-")
+        self._compose = None
+        self.timings: dict[str, float] = {}
+
+    # -- plumbing ---------------------------------------------------------------
+    @property
+    def docker(self):
+        if self._docker is None:
+            self._docker = docker_env.client()
+        return self._docker
+
+    def _env_file(self) -> str:
+        path = Path(self._tmp.name) / "compose.env"
+        counts = ",".join(str(n) for n in self.topology.counts)
+        path.write_text(
+            f"TESTBED_CLUSTER={self.name}\n"
+            f"TESTBED_PROJECT={project_name(self.name)}\n"
+            f"TESTBED_IMAGE={self.image}\n"
+            f"TESTBED_COUNTS={counts}\n"
+        )
+        return str(path)
+
+    def compose(self):
+        """testcontainers' DockerCompose for this cluster's project."""
+        if self._compose is None:
+            from testcontainers.compose import DockerCompose
+
+            self._compose = DockerCompose(
+                context=str(self.topology.path.parent),
+                compose_file_name=self.topology.path.name,
+                env_file=self._env_file(),
+                wait=True,
+            )
+        return self._compose
+
+    def container(self, service: str):
+        found = self.docker.containers.list(
+            filters={
+                "label": [
+                    f"{docker_env.LABEL}={self.name}",
+                    f"com.docker.compose.service={service}",
+                ]
+            }
+        )
+        if not found:
+            raise TestbedError(f"cluster {self.name}: node {service!r} is not running")
+        return found[0]
+
+    def exec(self, service: str, cmd: list[str], detach: bool = False) -> tuple[int, str, str]:
+        ctr = self.container(service)
+        if detach:
+            ctr.exec_run(cmd, user=USER, detach=True)
+            return 0, "", ""
+        res = ctr.exec_run(cmd, user=USER, demux=True)
+        out, err = res.output if res.output else (b"", b"")
+        return res.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(
+            errors="replace"
+        )
+
+    def sh(self, service: str, script: str, detach: bool = False) -> tuple[int, str, str]:
+        return self.exec(service, ["sh", "-c", script], detach=detach)
+
+    def node_json(self, cmd: list[str]) -> dict:
+        """Run testbed_node.py on the controller node and parse its JSON answer."""
+        code, out, err = self.exec(self.topology.controller, ["python3", str(NODE_PY), *cmd])
+        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+        if not lines:
+            raise TestbedError(
+                f"testbed_node.py {cmd[0]} on {self.topology.controller} printed no result "
+                f"(exit {code}): {err.strip()[-600:]}"
+            )
+        doc = json.loads(lines[-1])
+        if "error" in doc:
+            raise TestbedError(f"{self.topology.controller}: {doc['error']}")
+        return doc
+
+    # -- lifecycle --------------------------------------------------------------
+    def preflight(self) -> None:
+        docker_env.require_compose()
+        docker_env.require_image(self.docker, self.image)
+        existing = docker_env.cluster_containers(self.docker, self.name)
+        if existing:
+            raise TestbedError(
+                f"a cluster named {self.name!r} is already up ({len(existing)} container(s)): "
+                f"`make cluster-down TOPOLOGY={self.name}` first, or choose another NAME="
+            )
+
+    def up(self) -> Cluster:
+        """Start nodes and every engine group; on any failure, tear everything down."""
+        self.preflight()
+        t0 = time.monotonic()
+        try:
+            self._start_nodes()
+            for group in self.topology.groups:
+                self._start_group(group)
+        except BaseException:
+            self.log(f"[{self.name}] bring-up failed: tearing down")
+            self.down(quiet=True)
+            raise
+        self.timings["up"] = time.monotonic() - t0
+        return self
+
+    def _start_nodes(self) -> None:
+        nodes = ", ".join(self.topology.nodes)
+        self.log(f"[{self.name}] starting node(s) {nodes} (compose project {project_name(self.name)})")
+        t = time.monotonic()
+        try:
+            self.compose().start()
+        except subprocess.CalledProcessError as e:
+            err = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+            raise TestbedError(
+                f"docker compose up failed for {self.topology.path.name}: "
+                f"{err[-1] if err else 'exit ' + str(e.returncode)}"
+            ) from None
+        self.timings["nodes"] = time.monotonic() - t
+
+    def _registered_before(self, group: Group) -> int:
+        total = 0
+        for g in self.topology.groups:
+            if g is group:
+                return total
+            total += g.engines
+        raise ValueError(group)
+
+    def _start_group(self, group: Group) -> None:
+        t = time.monotonic()
+        base = self._registered_before(group)
+        target = base + group.engines
+        node = group.node
+        kind = f"{group.engines} {'MPI' if group.mpi else 'plain'} engine(s)"
+        log = LOGS / f"{group.name}.log"
+        self.sh(node, f"mkdir -p {LOGS}")
+        if group.launch == "ipcluster":
+            host = self.topology.hostname(self.topology.controller)
+            engines = "mpi" if group.mpi else "local"
+            self.log(f"[{self.name}] {node}: ipcluster start: controller + {kind}")
+            code, out, err = self.sh(
+                node,
+                f"ipcluster start --daemonize --n={group.engines} --engines={engines} "
+                f"--ip=0.0.0.0 --location={host} >{log} 2>&1; rc=$?; tail -5 {log}; exit $rc",
+            )
+            if code != 0:
+                raise TestbedError(f"ipcluster start failed on {node} (exit {code}): {out.strip()}")
+        else:
+            engine_file = self._engine_file_on(node)
+            if group.launch == "ipengine":
+                flag = "--mpi " if group.mpi else ""
+                for i in range(group.engines):
+                    self.log(f"[{self.name}] {node}: ipengine {flag}(engine {base + i + 1} of {target})")
+                    self.sh(
+                        node,
+                        f"exec ipengine {flag}--file={engine_file} >{LOGS}/{group.name}-{i}.log 2>&1",
+                        detach=True,
+                    )
+                    self._wait_engines(base + i + 1, group)
+            elif group.launch == "mpiexec":
+                ids = list(range(base, target))
+                if group.order == "descending":
+                    ids.reverse()
+                # MPMD: one app context per rank, each asking for its engine id
+                contexts = " : ".join(
+                    f"-n 1 ipengine --mpi --file={engine_file} --IPEngine.id={eid}" for eid in ids
+                )
+                self.log(
+                    f"[{self.name}] {node}: mpiexec -n {group.engines} ipengine --mpi "
+                    f"(ids {base}..{target - 1}, {group.order} by rank)"
+                )
+                self.sh(node, f"exec mpiexec {contexts} >{log} 2>&1", detach=True)
+            else:  # pragma: no cover - topology validates launch
+                raise TestbedError(f"unknown launch {group.launch!r}")
+        self._wait_engines(target, group)
+        self.timings[f"group:{group.name}"] = time.monotonic() - t
+        self.log(f"[{self.name}] {target} engine(s) registered ({time.monotonic() - t:.1f}s)")
+
+    def _wait_engines(self, n: int, group: Group) -> None:
+        try:
+            self.node_json(["wait", str(n), "--timeout", str(self.register_timeout)])
+        except TestbedError as e:
+            _, tail, _ = self.sh(group.node, f"tail -n 15 {LOGS}/{group.name}*.log 2>/dev/null")
+            raise TestbedError(
+                f"waiting for group {group.name!r} on {group.node}: {e}"
+                + (f"\n--- engine log ({group.node}) ---\n{tail.rstrip()}" if tail.strip() else "")
+            ) from None
+
+    def _engine_file_on(self, node: str) -> PurePosixPath:
+        """The engine connection file as a node sees it: copied when not the controller node.
+
+        Remote nodes share no filesystem with the controller; the file reaches them
+        the way the lecture did it, copied.
+        """
+        if node == self.topology.controller:
+            return ENGINE_FILE
+        code, content, err = self.exec(self.topology.controller, ["cat", str(ENGINE_FILE)])
+        if code != 0:
+            raise TestbedError(f"no engine connection file on the controller: {err.strip()}")
+        data = content.encode()
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for d in (".ipython", ".ipython/profile_default", ".ipython/profile_default/security"):
+                info = tarfile.TarInfo(d)
+                info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o700, 1000, 1000
+                tar.addfile(info)
+            info = tarfile.TarInfo(str(ENGINE_FILE.relative_to(HOME)))
+            info.size, info.mode, info.uid, info.gid = len(data), 0o600, 1000, 1000
+            tar.addfile(info, io.BytesIO(data))
+        self.container(node).put_archive(str(HOME), buf.getvalue())
+        return ENGINE_FILE
+
+    def down(self, quiet: bool = False) -> None:
+        """Remove the compose project, then anything still labelled for this cluster."""
+        if not quiet:
+            self.log(f"[{self.name}] tearing down")
+        try:
+            self.compose().stop(down=True)
+        except Exception:  # noqa: BLE001 - fall through to the label sweep
+            pass
+        docker_env.clean(self.docker, self.name)
+
+    def __enter__(self) -> Cluster:
+        return self.up()
+
+    def __exit__(self, *exc) -> None:
+        self.down()
+
+    # -- queries ----------------------------------------------------------------
+    def report(self, scatter: int) -> dict:
+        return self.node_json(
+            [
+                "report",
+                "--scatter",
+                str(scatter),
+                "--engines",
+                str(self.topology.engine_count),
+                "--timeout",
+                str(self.register_timeout),
+            ]
+        )
+
+
+def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
+    """A Cluster object for a cluster that is already up, with the counts it was started with."""
+    cluster_name = check_name(name or topology.name)
+    c = docker_env.client()
+    ctrs = docker_env.cluster_containers(c, cluster_name, all=False)
+    if not ctrs:
+        raise TestbedError(
+            f"no cluster named {cluster_name!r} is up: `make cluster-up TOPOLOGY={topology.name}`"
+        )
+    labels = ctrs[0].labels
+    if labels.get("ipp-testbed.topology", topology.name) != topology.name:
+        raise TestbedError(
+            f"cluster {cluster_name!r} runs topology {labels['ipp-testbed.topology']!r}, "
+            f"not {topology.name!r}"
+        )
+    counts = labels.get("ipp-testbed.counts")
+    if counts:
+        topology = topology.with_counts(tuple(int(x) for x in counts.split(",")))
+    return Cluster(topology, name=cluster_name, **kw)
+
+
+def is_up(name: str) -> bool:
+    return bool(docker_env.cluster_containers(docker_env.client(), check_name(name), all=False))

@@ -1,0 +1,104 @@
+"""Preflight checks on the Docker side, each ending in one clear error line."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from .errors import TestbedError
+
+LABEL = "ipp-testbed.cluster"
+DEFAULT_IMAGE = os.environ.get("TESTBED_IMAGE", "ipp-testbed/node:latest")
+
+# testcontainers' Ryuk reaper needs an image pull; this testbed cleans up by
+# label itself (see clean()), so Ryuk stays off everywhere.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+
+def client():
+    """A docker-py client whose daemon answers, or a TestbedError saying why not."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        c = docker.from_env(timeout=120)
+        c.ping()
+    except DockerException as e:
+        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        raise TestbedError(
+            f"cannot reach the Docker daemon at {host}: is Docker running and may this user "
+            f"use it? ({_short(e)})"
+        ) from None
+    return c
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[-1][:200] if text else type(e).__name__
+
+
+def require_compose() -> None:
+    """Compose v2 (`docker compose`) must be there: testcontainers drives it."""
+    if shutil.which("docker") is None:
+        raise TestbedError("the docker CLI is not on PATH: install Docker")
+    try:
+        proc = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        raise TestbedError("`docker compose version` hung for 30 s") from None
+    if proc.returncode != 0:
+        raise TestbedError(
+            "Docker Compose v2 (`docker compose`) is missing: run `make compose`, which installs "
+            "Debian's docker-compose 2.x plugin (or install the plugin from Docker)"
+        )
+
+
+def require_image(c, image: str = DEFAULT_IMAGE) -> None:
+    from docker.errors import ImageNotFound
+
+    try:
+        c.images.get(image)
+    except ImageNotFound:
+        raise TestbedError(f"image {image} is not built: run `make images`") from None
+
+
+def cluster_containers(c, name: str | None = None, all: bool = True):
+    label = f"{LABEL}={name}" if name else LABEL
+    return c.containers.list(all=all, filters={"label": label})
+
+
+def running_clusters(c) -> dict[str, list]:
+    """name -> containers, for every cluster with a container on this host."""
+    out: dict[str, list] = {}
+    for ctr in cluster_containers(c):
+        out.setdefault(ctr.labels.get(LABEL, "?"), []).append(ctr)
+    return out
+
+
+def clean(c, name: str | None = None) -> dict[str, int]:
+    """Remove every container, network and volume labelled for ``name`` (or any cluster)."""
+    from docker.errors import APIError, NotFound
+
+    label = f"{LABEL}={name}" if name else LABEL
+    removed = {"containers": 0, "networks": 0, "volumes": 0}
+    for ctr in c.containers.list(all=True, filters={"label": label}):
+        try:
+            ctr.remove(force=True, v=True)
+            removed["containers"] += 1
+        except NotFound:
+            pass
+    for net in c.networks.list(filters={"label": label}):
+        try:
+            net.remove()
+            removed["networks"] += 1
+        except (NotFound, APIError):
+            pass
+    for vol in c.volumes.list(filters={"label": label}):
+        try:
+            vol.remove(force=True)
+            removed["volumes"] += 1
+        except (NotFound, APIError):
+            pass
+    return removed

@@ -1,0 +1,161 @@
+"""Build the node image from nothing: base image, wheelhouse, node image.
+
+1. ``debian:bookworm-slim``: used when present, pulled when a registry answers,
+   otherwise made locally from Debian's packages (``docker/make-base.sh``).
+2. The wheelhouse: the PyPI packages of ``docker/requirements-node.txt``,
+   downloaded on the host (``pip download``) so the image build itself needs no
+   HTTPS access to PyPI. Re-made only when the requirements change.
+3. The node image, built with docker-py (the legacy builder). Its label
+   ``ipp-testbed.inputs`` is a hash of everything it is built from, so a second
+   ``make images`` with nothing changed returns at once; a changed workload
+   re-runs only the last layers (packages are installed before workloads are copied).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import docker_env
+from .errors import TestbedError
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKER_DIR = ROOT / "docker"
+WHEELHOUSE = DOCKER_DIR / "wheelhouse"
+REQUIREMENTS = DOCKER_DIR / "requirements-node.txt"
+BASE_IMAGE = "debian:bookworm-slim"
+INPUTS_LABEL = "ipp-testbed.inputs"
+# the node image's Python: wheels are fetched for it, whatever the host runs
+NODE_PYTHON = "3.11"
+NODE_GLIBC = "2_36"  # bookworm
+
+
+def _build_inputs() -> list[Path]:
+    files = [DOCKER_DIR / "Dockerfile", DOCKER_DIR / "node-entry.sh", REQUIREMENTS, ROOT / ".dockerignore"]
+    files += sorted(
+        p for p in (ROOT / "workloads").rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
+    return files
+
+
+def inputs_hash(base_id: str) -> str:
+    h = hashlib.sha256(base_id.encode())
+    for p in _build_inputs():
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def ensure_base(c, log: Callable[[str], None] = print) -> str:
+    """Return the id of the base image, pulling or making it when missing."""
+    from docker.errors import APIError, ImageNotFound
+
+    try:
+        return c.images.get(BASE_IMAGE).id
+    except ImageNotFound:
+        pass
+    log(f"[images] {BASE_IMAGE} not present: trying to pull it")
+    repo, tag = BASE_IMAGE.split(":")
+    try:
+        return c.images.pull(repo, tag=tag).id
+    except APIError as e:
+        log(f"[images] no registry answers ({str(e).splitlines()[0][:120]}): making it locally")
+    t = time.monotonic()
+    proc = subprocess.run(["bash", str(DOCKER_DIR / "make-base.sh"), BASE_IMAGE])
+    if proc.returncode != 0:
+        raise TestbedError(
+            f"could not make {BASE_IMAGE} locally (docker/make-base.sh exit {proc.returncode}); "
+            "see its messages above"
+        )
+    log(f"[images] made {BASE_IMAGE} in {time.monotonic() - t:.0f}s")
+    return c.images.get(BASE_IMAGE).id
+
+
+def _platform_args(machine: str) -> list[str]:
+    """pip's --platform for every manylinux tag the node's glibc accepts (pip won't infer them)."""
+    tags = [f"manylinux_2_{minor}_{machine}" for minor in range(5, int(NODE_GLIBC.split("_")[1]) + 1)]
+    tags += [f"manylinux2014_{machine}", f"manylinux2010_{machine}", f"manylinux1_{machine}"]
+    return [arg for tag in tags for arg in ("--platform", tag)]
+
+
+def ensure_wheelhouse(log: Callable[[str], None] = print) -> None:
+    stamp = WHEELHOUSE / ".requirements.sha256"
+    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text().strip() == want:
+        return
+    log(f"[images] downloading the node image's wheels (Python {NODE_PYTHON}) into {WHEELHOUSE}")
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    for old in WHEELHOUSE.glob("*.whl"):
+        old.unlink()
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        "--dest", str(WHEELHOUSE), "--requirement", str(REQUIREMENTS),
+        "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
+        *_platform_args(platform.machine()),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        raise TestbedError("pip download of the node image's wheels failed (see above): is PyPI reachable?")
+    stamp.write_text(want + "\n")
+
+
+def node_image_current(c, image: str, want: str) -> bool:
+    from docker.errors import ImageNotFound
+
+    try:
+        img = c.images.get(image)
+    except ImageNotFound:
+        return False
+    return (img.labels or {}).get(INPUTS_LABEL) == want
+
+
+def build(
+    image: str = docker_env.DEFAULT_IMAGE, force: bool = False, log: Callable[[str], None] = print
+) -> dict:
+    """Make sure ``image`` is built from the current inputs; returns figures."""
+    c = docker_env.client()
+    t0 = time.monotonic()
+    base_id = ensure_base(c, log)
+    ensure_wheelhouse(log)
+    want = inputs_hash(base_id)
+    if not force and node_image_current(c, image, want):
+        size = c.images.get(image).attrs["Size"]
+        log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
+        return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
+
+    log(f"[images] building {image} (docker/Dockerfile; a first build takes a few minutes)")
+    t = time.monotonic()
+    stream = c.api.build(
+        path=str(ROOT),
+        dockerfile="docker/Dockerfile",
+        tag=image,
+        rm=True,
+        forcerm=True,
+        decode=True,
+        labels={INPUTS_LABEL: want, "ipp-testbed.image": "node"},
+        buildargs={"BASE_IMAGE": BASE_IMAGE},
+    )
+    last_error = None
+    for chunk in stream:
+        if "error" in chunk:
+            last_error = chunk["error"].strip()
+        text = chunk.get("stream", "")
+        for line in text.splitlines():
+            if line.startswith("Step "):
+                log(f"[images]   {line.strip()[:110]}  (+{time.monotonic() - t:.0f}s)")
+    if last_error:
+        raise TestbedError(f"building {image} failed: {last_error}")
+    size = c.images.get(image).attrs["Size"]
+    secs = time.monotonic() - t
+    log(f"[images] built {image} in {secs:.0f}s: {size / 1e6:.0f} MB")
+    # dangling layers of the previous build are of no use
+    try:
+        c.images.prune(filters={"dangling": True, "label": "ipp-testbed.image=node"})
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    return {"built": True, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}

@@ -1,0 +1,110 @@
+"""The testbed's client inside the cluster: it runs on the controller node, as
+the lecture's IPython session did, so client and engines share one Python.
+
+    python testbed_node.py wait N [--timeout S]     block until N engines registered
+    python testbed_node.py report --scatter N [--engines K] [--timeout S]
+
+``report`` runs the lecture's workloads on every engine, the lecture's way
+(``dview.scatter``, ``dview.run('psum.py')``, ``%px totalsum = psum(a)``, then
+``dview['totalsum']``) and prints one JSON object: what each engine saw. It
+compares nothing; the host side holds the expectations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def fail(msg: str, code: int = 2) -> None:
+    print(json.dumps({"error": msg}))
+    sys.exit(code)
+
+
+def connect(n: int, timeout: float):
+    import ipyparallel as ipp
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            rc = ipp.Client(timeout=max(1.0, deadline - time.monotonic()))
+            break
+        except (OSError, TimeoutError) as e:
+            # the controller writes its connection file when it is up
+            if time.monotonic() > deadline:
+                fail(f"no controller to connect to within {timeout:.0f}s: {e}")
+            time.sleep(0.2)
+    try:
+        rc.wait_for_engines(n, timeout=max(0.0, deadline - time.monotonic()))
+    except TimeoutError:
+        fail(
+            f"only {len(rc.ids)} of {n} engines registered within {timeout:.0f}s "
+            f"(registered ids: {sorted(rc.ids)})"
+        )
+    return rc
+
+
+def cmd_wait(args) -> None:
+    rc = connect(args.n, args.timeout)
+    print(json.dumps({"ids": sorted(rc.ids)}))
+    rc.close()
+
+
+REPORT_CODE = """
+totalsum = psum(a)
+totalrank = myrank()
+totalhost = hostname()
+totalpid = mypid()
+_tb = dict(
+    id=engine_id, hostname=totalhost, pid=totalpid,
+    world_rank=int(totalrank), world_size=int(comm.size),
+    world=int(min(comm.allgather(engine_id))),
+    chunk_len=int(len(a)), chunk_start=(float(a[0]) if len(a) else None),
+    psum=float(totalsum),
+)
+"""
+
+
+def cmd_report(args) -> None:
+    import numpy as np
+
+    rc = connect(args.engines, args.timeout)
+    ids = sorted(rc.ids)
+    if args.engines and len(ids) != args.engines:
+        fail(f"expected {args.engines} engines, the controller has {len(ids)}: {ids}")
+    dview = rc[ids]
+    dview.block = True
+    # each engine learns its own id: one item each, as a scalar
+    dview.scatter("engine_id", ids, flatten=True)
+    dview.scatter("a", np.arange(args.scatter, dtype="float64"))
+    dview.run(os.path.join(HERE, "psum.py"))
+    dview.run(os.path.join(HERE, "rank_mpi.py"))
+    dview.execute(REPORT_CODE)
+    engines = dview["_tb"]
+    print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines}))
+    rc.close()
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="testbed_node.py")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("wait", help="block until N engines are registered")
+    w.add_argument("n", type=int)
+    w.add_argument("--timeout", type=float, default=120.0)
+    w.set_defaults(func=cmd_wait)
+    r = sub.add_parser("report", help="run the lecture's workloads, print what engines saw")
+    r.add_argument("--scatter", type=int, default=32)
+    r.add_argument("--engines", type=int, default=0, help="wait for this many engines first")
+    r.add_argument("--timeout", type=float, default=120.0)
+    r.set_defaults(func=cmd_report)
+    args = p.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
