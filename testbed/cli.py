@@ -123,7 +123,7 @@ def cmd_shell(args) -> int:
     ctr = cluster.container(topo.controller)
     setup = (
         "import ipyparallel as ipp, numpy as np; "
-        "rc = ipp.Client(); dview = rc[:]; "
+        "rc = ipp.Client(); dview = rc[:]; dview.block = True; "
         "print(f'connected: rc.ids = {rc.ids}; dview = rc[:]; workloads in the cwd, "
         "e.g. dview.run(\"psum.py\")')"
     )

@@ -85,6 +85,7 @@ class Cluster:
             f"TESTBED_PROJECT={project_name(self.name)}\n"
             f"TESTBED_IMAGE={self.image}\n"
             f"TESTBED_COUNTS={counts}\n"
+            f"TESTBED_TOPOLOGY={self.topology.name}\n"
         )
         return str(path)
 
@@ -236,7 +237,8 @@ class Cluster:
                 self.sh(node, f"exec mpiexec {contexts} >{log} 2>&1", detach=True)
             else:  # pragma: no cover - topology validates launch
                 raise TestbedError(f"unknown launch {group.launch!r}")
-        self._wait_engines(target, group)
+        if group.launch != "ipengine":  # hand-started engines were awaited one by one
+            self._wait_engines(target, group)
         self.timings[f"group:{group.name}"] = time.monotonic() - t
         self.log(f"[{self.name}] {target} engine(s) registered ({time.monotonic() - t:.1f}s)")
 

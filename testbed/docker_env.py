@@ -18,8 +18,9 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 def client():
     """A docker-py client whose daemon answers, or a TestbedError saying why not."""
-    import docker
     from docker.errors import DockerException
+
+    import docker
 
     try:
         c = docker.from_env(timeout=120)

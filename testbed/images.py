@@ -37,9 +37,8 @@ NODE_GLIBC = "2_36"  # bookworm
 
 def _build_inputs() -> list[Path]:
     files = [DOCKER_DIR / "Dockerfile", DOCKER_DIR / "node-entry.sh", REQUIREMENTS, ROOT / ".dockerignore"]
-    files += sorted(
-        p for p in (ROOT / "workloads").rglob("*") if p.is_file() and "__pycache__" not in p.parts
-    )
+    for folder in (DOCKER_DIR / "ipython", ROOT / "workloads"):
+        files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return files
 
 

@@ -1,0 +1,88 @@
+# ipp-testbed: multi-node IPython Parallel + MPI in containers.
+# `make help` lists the targets. Every target does the set-up it needs itself
+# (Python venv, Compose v2, base image, node image), skipping what is done.
+
+SHELL       := /bin/bash
+PYTHON      ?= python3
+VENV        ?= .venv
+TESTBED     := $(VENV)/bin/testbed
+PYTEST      := $(VENV)/bin/pytest
+TOPOLOGY    ?= single-world
+NAME        ?=
+ENGINES     ?=
+SCATTER     ?=
+PYTEST_ARGS ?=
+
+name_arg    := $(if $(NAME),--name $(NAME))
+engines_arg := $(if $(ENGINES),--engines $(ENGINES))
+scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
+
+.DEFAULT_GOAL := help
+.PHONY: help venv compose images cluster-up cluster-down shell check status topologies \
+        clean test test-unit test-integration lint
+
+help: ## list the targets
+	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: TOPOLOGY=$(TOPOLOGY)  NAME=<cluster name>  ENGINES=<per group, e.g. 3,2>  SCATTER=<N>"
+
+$(VENV)/.installed: pyproject.toml
+	@if [ ! -x $(VENV)/bin/python ]; then \
+	  echo "[venv] creating $(VENV)"; \
+	  $(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	      echo "[venv] installing python3-venv"; \
+	      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	      rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); \
+	    else echo "error: '$(PYTHON) -m venv' failed: install python3-venv" >&2; exit 1; fi; }; \
+	fi
+	@echo "[venv] installing ipp-testbed and its test dependencies"
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed ## Python venv with the testbed CLI and test dependencies
+
+compose: ## Docker Compose v2 (installs Debian's 2.x plugin when missing)
+	@bash docker/install-compose.sh
+
+images: venv compose ## base image (pulled or made with debootstrap) and node image
+	@$(TESTBED) images
+
+topologies: venv ## list the topologies
+	@$(TESTBED) topologies
+
+cluster-up: images ## bring TOPOLOGY up and wait for its engines
+	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg)
+
+cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster
+	@$(TESTBED) down $(TOPOLOGY) $(name_arg)
+
+shell: venv ## IPython on the controller node of a running cluster, with rc and dview
+	@$(TESTBED) shell $(TOPOLOGY) $(name_arg)
+
+check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
+	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg)
+
+status: venv ## running clusters and their engines
+	@$(TESTBED) status
+
+clean: ## remove every container, network and volume labelled ipp-testbed.cluster
+	@if [ -x $(TESTBED) ]; then $(TESTBED) clean; else \
+	  docker ps -aq --filter label=ipp-testbed.cluster | xargs -r docker rm -f >/dev/null; \
+	  docker network ls -q --filter label=ipp-testbed.cluster | xargs -r docker network rm >/dev/null; \
+	  docker volume ls -q --filter label=ipp-testbed.cluster | xargs -r docker volume rm -f >/dev/null; \
+	  echo "removed labelled resources"; fi
+
+test: images ## the whole test suite (unit + integration); sets everything up first
+	@$(PYTEST) $(PYTEST_ARGS)
+
+test-unit: venv ## unit tests only (no Docker)
+	@$(PYTEST) tests/unit $(PYTEST_ARGS)
+
+test-integration: images ## integration tests only (Docker)
+	@$(PYTEST) tests/integration $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	@$(VENV)/bin/ruff check testbed tests workloads

@@ -1,0 +1,53 @@
+"""Integration fixtures: clusters brought up through testcontainers' DockerCompose.
+
+Without Docker these tests skip on a developer's machine, but in CI (CI=true)
+they fail: a CI run that cannot reach Docker has tested nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from testbed import docker_env, topology
+from testbed.cluster import Cluster
+from testbed.errors import TestbedError
+
+PREFIX = "it-"
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    try:
+        c = docker_env.client()
+        docker_env.require_compose()
+        docker_env.require_image(c)
+    except TestbedError as e:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"integration tests need Docker, Compose v2 and the node image in CI: {e}")
+        pytest.skip(f"no Docker for integration tests: {e}")
+    yield c
+    # whatever a crashed test left behind
+    for name in docker_env.running_clusters(c):
+        if name.startswith(PREFIX):
+            docker_env.clean(c, name)
+
+
+@pytest.fixture(scope="session")
+def clusters(docker_client):
+    """Start each topology at most once per session; tear all down at the end."""
+    up: dict[str, Cluster] = {}
+
+    def get(name: str, counts=None) -> Cluster:
+        key = name + (":" + ",".join(map(str, counts)) if counts else "")
+        if key not in up:
+            topo = topology.load(name).with_counts(counts)
+            cname = PREFIX + key.replace(":", "-").replace(",", "-")
+            docker_env.clean(docker_client, cname)
+            up[key] = Cluster(topo, name=cname, log=print).up()
+        return up[key]
+
+    yield get
+    for cluster in up.values():
+        cluster.down()
