@@ -11,6 +11,8 @@ TOPOLOGY    ?= single-world
 NAME        ?=
 ENGINES     ?=
 SCATTER     ?=
+PROGRAM     ?= hello
+NP          ?=
 PYTEST_ARGS ?=
 
 name_arg    := $(if $(NAME),--name $(NAME))
@@ -18,7 +20,7 @@ engines_arg := $(if $(ENGINES),--engines $(ENGINES))
 scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv compose images cluster-up cluster-down shell check status topologies \
+.PHONY: help venv compose images cluster-up cluster-down shell check run status topologies \
         clean test test-unit test-integration lint
 
 help: ## list the targets
@@ -64,6 +66,9 @@ shell: venv ## IPython on the controller node of a running cluster, with rc and 
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
 	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg)
+
+run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
+	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP))
 
 status: venv ## running clusters and their engines
 	@$(TESTBED) status

@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 
-from . import docker_env, images, topology
+from . import docker_env, images, programs, topology
 from .checks import compare, format_table
 from .cluster import WORKLOADS, Cluster, attach, check_name, is_up
 from .errors import TestbedError
@@ -114,6 +114,45 @@ def cmd_check(args) -> int:
         print(json.dumps(result.as_json(), indent=2))
     else:
         print(format_table(result))
+    return 0 if result.ok else 1
+
+
+def cmd_run(args) -> int:
+    program = programs.get(args.program)
+    ranks = program.ranks if args.n is None else args.n
+    if ranks < program.min_ranks:
+        raise TestbedError(f"{program.name} needs at least {program.min_ranks} ranks, got -n {ranks}")
+    topo = topology.load(args.topology)
+    name = check_name(args.name or topo.name)
+    log = _log_to(sys.stderr if args.json else sys.stdout)
+    ephemeral = not is_up(name)
+    if ephemeral:
+        cluster = Cluster(topo, name=name, log=log)
+        cluster.up(engines=False)  # plain MPI programs need the nodes, not the engines
+    else:
+        cluster = attach(topo, name=name, log=log)
+    try:
+        log(f"[{name}] {topo.controller}: mpiexec -n {ranks} python3 {program.script}")
+        code, out, err = cluster.run_program(program.script, ranks, program.args)
+    finally:
+        if ephemeral:
+            cluster.down()
+    result = programs.compare_output(program, ranks, out)
+    if code != 0:
+        result.ok = False
+    if args.json:
+        print(json.dumps({**result.as_json(), "exit_code": code, "stderr": err[-2000:]}, indent=2))
+    else:
+        print("\n".join(result.output))
+        for line in result.missing:
+            print(f"missing:    {line}")
+        for line in result.unexpected:
+            print(f"unexpected: {line}")
+        if code != 0:
+            print(f"mpiexec exited {code}: {err.strip()[-1500:]}")
+        verdict = "OK" if result.ok else "FAILED"
+        print(f"{verdict}: {program.name} ({program.lecture}) with {ranks} ranks on {name}: "
+              f"{len(result.output) - len(result.unexpected)}/{len(program.expected(ranks))} expected lines")
     return 0 if result.ok else 1
 
 
@@ -215,6 +254,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scatter", type=int, help="length of the scattered np.arange (default: the topology's)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     s.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("run", help="run one of the lecture's plain MPI programs under mpiexec and check it")
+    s.add_argument("program", help=f"one of: {', '.join(programs.PROGRAMS)}")
+    s.add_argument("--topology", default="single-world", help="topology whose nodes run it (default single-world)")
+    s.add_argument("-n", type=int, help="number of ranks (default: the lecture's)")
+    s.add_argument("--name", help="cluster name (default: the topology's name)")
+    s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("shell", help="IPython on the controller node with rc and dview")
     topo_args(s, engines=False)

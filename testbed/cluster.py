@@ -154,13 +154,16 @@ class Cluster:
                 f"`make cluster-down TOPOLOGY={self.name}` first, or choose another NAME="
             )
 
-    def up(self) -> Cluster:
-        """Start nodes and every engine group; on any failure, tear everything down."""
+    def up(self, engines: bool = True) -> Cluster:
+        """Start nodes and (unless ``engines`` is false) every engine group.
+
+        On any failure, Ctrl-C included, everything started is torn down.
+        """
         self.preflight()
         t0 = time.monotonic()
         try:
             self._start_nodes()
-            for group in self.topology.groups:
+            for group in self.topology.groups if engines else ():
                 self._start_group(group)
         except BaseException:
             self.log(f"[{self.name}] bring-up failed: tearing down")
@@ -293,6 +296,16 @@ class Cluster:
         self.down()
 
     # -- queries ----------------------------------------------------------------
+    def run_program(self, script: str, ranks: int, args: tuple[str, ...] = ()) -> tuple[int, str, str]:
+        """``mpiexec -n ranks python3 <script>`` on the controller node, in a scratch folder."""
+        run_dir = LOGS / "run"
+        argv = " ".join([str(WORKLOADS / script), *args])
+        return self.sh(
+            self.topology.controller,
+            f"mkdir -p {run_dir} && cd {run_dir} && rm -f mpi_IO && "
+            f"exec mpiexec -n {ranks} python3 {argv}",
+        )
+
     def report(self, scatter: int) -> dict:
         return self.node_json(
             [

@@ -3,6 +3,7 @@ the lecture's IPython session did, so client and engines share one Python.
 
     python testbed_node.py wait N [--timeout S]     block until N engines registered
     python testbed_node.py report --scatter N [--engines K] [--timeout S]
+    python testbed_node.py p2p --scatter N       the lecture's Send/Recv on the engines
 
 ``report`` runs the lecture's workloads on every engine, the lecture's way
 (``dview.scatter``, ``dview.run('psum.py')``, ``%px totalsum = psum(a)``, then
@@ -90,6 +91,24 @@ def cmd_report(args) -> None:
     rc.close()
 
 
+def cmd_p2p(args) -> None:
+    """The lecture's point-to-point on engines (L6): d after mysendOneToZero, bb after blocking_send."""
+    import numpy as np
+
+    rc = connect(args.engines, args.timeout)
+    ids = sorted(rc.ids)
+    dview = rc[ids]
+    dview.block = True
+    dview.scatter("a", np.arange(args.scatter, dtype="float64"))
+    dview.run(os.path.join(HERE, "rank_mpi.py"))
+    dview.execute("mysendOneToZero()")
+    d = [float(x[0]) for x in dview["d"]]
+    dview.run(os.path.join(HERE, "blocking_send.py"))
+    bb = [int(x[0]) for x in dview["bb"]]
+    print(json.dumps({"ids": ids, "d": d, "bb": bb}))
+    rc.close()
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="testbed_node.py")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -102,6 +121,11 @@ def main(argv=None) -> None:
     r.add_argument("--engines", type=int, default=0, help="wait for this many engines first")
     r.add_argument("--timeout", type=float, default=120.0)
     r.set_defaults(func=cmd_report)
+    q = sub.add_parser("p2p", help="the lecture's point-to-point examples on the engines")
+    q.add_argument("--scatter", type=int, default=32)
+    q.add_argument("--engines", type=int, default=0)
+    q.add_argument("--timeout", type=float, default=120.0)
+    q.set_defaults(func=cmd_p2p)
     args = p.parse_args(argv)
     args.func(args)
 
