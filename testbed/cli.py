@@ -132,8 +132,10 @@ def cmd_run(args) -> int:
     else:
         cluster = attach(topo, name=name, log=log)
     try:
-        log(f"[{name}] {topo.controller}: mpiexec -n {ranks} python3 {program.script}")
-        code, out, err = cluster.run_program(program.script, ranks, program.args)
+        across = len(topo.nodes) > 1 and not program.one_node
+        where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
+        log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where}")
+        code, out, err = cluster.run_program(program.script, ranks, program.args, across=across)
     finally:
         if ephemeral:
             cluster.down()

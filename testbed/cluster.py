@@ -163,6 +163,8 @@ class Cluster:
         t0 = time.monotonic()
         try:
             self._start_nodes()
+            if len(self.topology.nodes) > 1:
+                self._setup_ssh()
             for group in self.topology.groups if engines else ():
                 self._start_group(group)
         except BaseException:
@@ -185,6 +187,60 @@ class Cluster:
                 f"{err[-1] if err else 'exit ' + str(e.returncode)}"
             ) from None
         self.timings["nodes"] = time.monotonic() - t
+
+    def _put_file(self, service: str, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
+        """Write a file owned by mpi into a node (no filesystem is shared between nodes)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(path.name)
+            info.size, info.mode, info.uid, info.gid = len(data), mode, 1000, 1000
+            tar.addfile(info, io.BytesIO(data))
+        self.container(service).put_archive(str(path.parent), buf.getvalue())
+
+    def _setup_ssh(self) -> None:
+        """Let the controller node ssh to every node as mpi, for mpiexec across nodes.
+
+        The key pair is made now, on the controller node, for this cluster only; each
+        node's public host key (made when that node started) goes into known_hosts,
+        so host keys are checked, not waved through. Ready when every node answers.
+        """
+        t = time.monotonic()
+        ctl = self.topology.controller
+        code, _, err = self.sh(
+            ctl, "test -f ~/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -C testbed -f ~/.ssh/id_ed25519"
+        )
+        if code != 0:
+            raise TestbedError(f"ssh-keygen on {ctl} failed: {err.strip()}")
+        _, pub, _ = self.exec(ctl, ["cat", str(HOME / ".ssh/id_ed25519.pub")])
+        known = []
+        for svc, node in self.topology.nodes.items():
+            self._put_file(svc, HOME / ".ssh/authorized_keys", pub.encode())
+            hostkey = ""
+            deadline = time.monotonic() + 30
+            while not hostkey and time.monotonic() < deadline:
+                _, hostkey, _ = self.exec(svc, ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])
+                hostkey = hostkey.strip()
+                if not hostkey:
+                    time.sleep(0.2)
+            if not hostkey:
+                raise TestbedError(f"node {svc} has no ssh host key after 30 s (did sshd start?)")
+            keytype, key = hostkey.split()[:2]
+            known.append(f"{node.hostname} {keytype} {key}")
+        self._put_file(ctl, HOME / ".ssh/known_hosts", ("\n".join(known) + "\n").encode(), 0o644)
+        hostfile = "".join(f"{n.hostname} slots=2\n" for n in self.topology.nodes.values())
+        self.sh(ctl, f"mkdir -p {LOGS}")
+        self._put_file(ctl, LOGS / "hostfile", hostfile.encode(), 0o644)
+        for node in self.topology.nodes.values():
+            deadline = time.monotonic() + 30
+            while True:
+                code, _, err = self.exec(ctl, ["ssh", node.hostname, "true"])
+                if code == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise TestbedError(f"ssh from {ctl} to {node.hostname} does not answer: {err.strip()}")
+                time.sleep(0.2)
+        self.timings["ssh"] = time.monotonic() - t
+        self.log(f"[{self.name}] ssh ready between {', '.join(self.topology.nodes)} ({self.timings['ssh']:.1f}s)")
 
     def _registered_before(self, group: Group) -> int:
         total = 0
@@ -296,14 +352,32 @@ class Cluster:
         self.down()
 
     # -- queries ----------------------------------------------------------------
-    def run_program(self, script: str, ranks: int, args: tuple[str, ...] = ()) -> tuple[int, str, str]:
-        """``mpiexec -n ranks python3 <script>`` on the controller node, in a scratch folder."""
+    def mpiexec_prefix(self, ranks: int, across: bool = True) -> str:
+        """``mpiexec -n ranks``, spread over every node (by node) when there are several."""
+        if across and len(self.topology.nodes) > 1:
+            # only the controller ssh's (no tree spawn); PATH reaches the remote ranks
+            return (
+                f"mpiexec --hostfile {LOGS}/hostfile --map-by node --mca plm_rsh_no_tree_spawn 1 "
+                f"-x PATH -x PYTHONDONTWRITEBYTECODE -n {ranks}"
+            )
+        return f"mpiexec -n {ranks}"
+
+    def run_program(
+        self, script: str, ranks: int, args: tuple[str, ...] = (), across: bool = True
+    ) -> tuple[int, str, str]:
+        """``mpiexec -n ranks python3 <script>`` from the controller node, in a scratch folder.
+
+        Over all the topology's nodes when it has several (``across``); the same
+        scratch path exists on every node.
+        """
         run_dir = LOGS / "run"
         argv = " ".join([str(WORKLOADS / script), *args])
+        mkdirs = " && ".join(
+            f"ssh {n.hostname} mkdir -p {run_dir}" for n in self.topology.nodes.values()
+        ) if across and len(self.topology.nodes) > 1 else f"mkdir -p {run_dir}"
         return self.sh(
             self.topology.controller,
-            f"mkdir -p {run_dir} && cd {run_dir} && rm -f mpi_IO && "
-            f"exec mpiexec -n {ranks} python3 {argv}",
+            f"{mkdirs} && cd {run_dir} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
         )
 
     def report(self, scatter: int) -> dict:

@@ -37,7 +37,7 @@ NODE_GLIBC = "2_36"  # bookworm
 
 def _build_inputs() -> list[Path]:
     files = [DOCKER_DIR / "Dockerfile", DOCKER_DIR / "node-entry.sh", REQUIREMENTS, ROOT / ".dockerignore"]
-    for folder in (DOCKER_DIR / "ipython", ROOT / "workloads"):
+    for folder in (DOCKER_DIR / "ipython", DOCKER_DIR / "ssh", ROOT / "workloads"):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return files
 

@@ -44,3 +44,21 @@ def test_point_to_point_on_engines_l6(clusters):
     assert doc["d"] == [float(exp[1].chunk_start)] + [0.0] * 4
     assert doc["d"] == [7.0, 0.0, 0.0, 0.0, 0.0]  # the lecture's
     assert doc["bb"] == [3, 3, 0, 0, 0]  # the lecture's: rank 0 received bb from rank 1
+
+
+@pytest.mark.parametrize("name", ["hello", "collectives", "objects", "sendrecv"])
+def test_program_across_two_nodes(clusters, name):
+    cluster = clusters("remote-split-world")
+    program = programs.get(name)
+    code, out, err = cluster.run_program(program.script, program.ranks, program.args, across=True)
+    assert code == 0, err
+    result = programs.compare_output(program, program.ranks, out)
+    assert result.ok, result.as_json()
+
+
+def test_one_mpiexec_spans_both_nodes(clusters):
+    cluster = clusters("remote-split-world")
+    code, out, err = cluster.sh("head", f"{cluster.mpiexec_prefix(4)} hostname")
+    assert code == 0, err
+    hosts = sorted(out.split())
+    assert hosts == ["head", "head", "laptop", "laptop"]  # --map-by node over the 2 nodes
