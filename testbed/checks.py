@@ -8,6 +8,7 @@ from .expect import EngineExpect
 
 # the fields compared engine by engine, each against its derived expectation
 CHECKED = ("hostname", "world_rank", "world_size", "world", "chunk_len", "chunk_start", "psum")
+MERGED = ("merged_rank", "merged_size", "merged_psum")
 
 
 @dataclass
@@ -34,7 +35,7 @@ class CheckResult:
 
 
 def _same(field_name: str, got, want) -> bool:
-    if field_name in ("psum", "chunk_start") and got is not None and want is not None:
+    if field_name in ("psum", "chunk_start", "merged_psum") and got is not None and want is not None:
         return abs(float(got) - float(want)) <= 1e-9 * max(1.0, abs(float(want)))
     return got == want
 
@@ -59,7 +60,7 @@ def compare(
         row: dict = {"id": exp.id, "group": exp.group}
         if got is None:
             row.update({"ok": False, "mismatches": ["missing"]})
-            for f in CHECKED:
+            for f in CHECKED + (MERGED if exp.merged_size is not None else ()):
                 row[f] = None
                 row[f"expected_{f}"] = getattr(exp, f)
             result.engines.append(row)
@@ -68,7 +69,8 @@ def compare(
         want_start = exp.chunk_start if exp.chunk_len else None
         mismatches = []
         row["pid"] = got.get("pid")
-        for f in CHECKED:
+        fields = CHECKED + (MERGED if exp.merged_size is not None else ())
+        for f in fields:
             want = want_start if f == "chunk_start" else getattr(exp, f)
             row[f] = got.get(f)
             row[f"expected_{f}"] = want
@@ -98,23 +100,28 @@ def format_table(result: CheckResult) -> str:
             shown += f" (want {_fmt(want)})"
         return shown
 
-    headers = ["id", "group", "host", "pid", "rank", "size", "world", "chunk", "psum", "ok"]
+    merged = any("expected_merged_size" in r for r in result.engines)
+    headers = ["id", "group", "host", "pid", "rank", "size", "world", "chunk", "psum"]
+    if merged:
+        headers += ["merged rank", "merged size", "merged psum"]
+    headers.append("ok")
     rows = []
     for r in result.engines:
-        rows.append(
-            [
-                str(r["id"]),
-                r["group"],
-                cell(r, "hostname"),
-                _fmt(r.get("pid")),
-                cell(r, "world_rank"),
-                cell(r, "world_size"),
-                cell(r, "world"),
-                cell(r, "chunk_len"),
-                cell(r, "psum"),
-                "ok" if r["ok"] else "MISMATCH: " + ",".join(r["mismatches"]),
-            ]
-        )
+        row = [
+            str(r["id"]),
+            r["group"],
+            cell(r, "hostname"),
+            _fmt(r.get("pid")),
+            cell(r, "world_rank"),
+            cell(r, "world_size"),
+            cell(r, "world"),
+            cell(r, "chunk_len"),
+            cell(r, "psum"),
+        ]
+        if merged:
+            row += [cell(r, "merged_rank"), cell(r, "merged_size"), cell(r, "merged_psum")]
+        row.append("ok" if r["ok"] else "MISMATCH: " + ",".join(r["mismatches"]))
+        rows.append(row)
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]

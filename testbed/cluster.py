@@ -31,6 +31,7 @@ ENGINE_FILE = SECURITY / "ipcontroller-engine.json"
 WORKLOADS = PurePosixPath("/opt/testbed/workloads")
 NODE_PY = WORKLOADS / "testbed_node.py"
 LOGS = PurePosixPath("/tmp/testbed")
+NAME_SERVER_URI = LOGS / "ompi-server.uri"
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
@@ -68,6 +69,7 @@ class Cluster:
         self._docker = None
         self._tmp = tempfile.TemporaryDirectory(prefix="ipp-testbed-")
         self._compose = None
+        self._engine_file_copied: set[str] = set()
         self.timings: dict[str, float] = {}
 
     # -- plumbing ---------------------------------------------------------------
@@ -165,6 +167,10 @@ class Cluster:
             self._start_nodes()
             if len(self.topology.nodes) > 1:
                 self._setup_ssh()
+            if engines and self.topology.groups[0].launch != "ipcluster":
+                self._start_controller()
+            if engines and self.topology.name_server:
+                self._start_name_server()
             for group in self.topology.groups if engines else ():
                 self._start_group(group)
         except BaseException:
@@ -250,6 +256,36 @@ class Cluster:
             total += g.engines
         raise ValueError(group)
 
+    def _start_controller(self) -> None:
+        """The controller alone (when no ipcluster group starts it), listening on the network."""
+        ctl = self.topology.controller
+        host = self.topology.hostname(ctl)
+        self.log(f"[{self.name}] {ctl}: ipcontroller --ip=0.0.0.0 --location={host}")
+        self.sh(ctl, f"mkdir -p {LOGS}")
+        self.sh(ctl, f"exec ipcontroller --ip=0.0.0.0 --location={host} >{LOGS}/controller.log 2>&1", detach=True)
+        try:
+            self.node_json(["wait", "0", "--timeout", str(self.register_timeout)])
+        except TestbedError as e:
+            _, tail, _ = self.sh(ctl, f"tail -n 15 {LOGS}/controller.log")
+            raise TestbedError(f"the controller on {ctl} did not come up: {e}\n{tail.rstrip()}") from None
+
+    def _start_name_server(self) -> None:
+        """Open MPI's name server, for Publish_name/Lookup_name between separate mpiexec jobs."""
+        ctl = self.topology.controller
+        self.log(f"[{self.name}] {ctl}: ompi-server -r {NAME_SERVER_URI}")
+        self.sh(ctl, f"mkdir -p {LOGS} && rm -f {NAME_SERVER_URI}")
+        self.sh(ctl, f"exec ompi-server --no-daemonize -r {NAME_SERVER_URI} >{LOGS}/ompi-server.log 2>&1", detach=True)
+        code, _, _ = self.sh(
+            ctl, f"for i in $(seq 100); do test -s {NAME_SERVER_URI} && exit 0; sleep 0.1; done; exit 1"
+        )
+        if code != 0:
+            _, tail, _ = self.sh(ctl, f"tail -n 10 {LOGS}/ompi-server.log")
+            raise TestbedError(f"ompi-server on {ctl} wrote no URI within 10 s: {tail.strip()}")
+
+    def _mpi_extra(self) -> str:
+        """mpiexec options every launch of this topology needs (the name server)."""
+        return f"--ompi-server file:{NAME_SERVER_URI}" if self.topology.name_server else ""
+
     def _start_group(self, group: Group) -> None:
         t = time.monotonic()
         base = self._registered_before(group)
@@ -262,15 +298,23 @@ class Cluster:
             host = self.topology.hostname(self.topology.controller)
             engines = "mpi" if group.mpi else "local"
             self.log(f"[{self.name}] {node}: ipcluster start: controller + {kind}")
+            mpi_args = ""
+            if group.mpi and self.topology.name_server:
+                mpi_args = (
+                    "--MPIEngineSetLauncher.mpi_args=--ompi-server "
+                    f"--MPIEngineSetLauncher.mpi_args=file:{NAME_SERVER_URI} "
+                )
             code, out, err = self.sh(
                 node,
-                f"ipcluster start --daemonize --n={group.engines} --engines={engines} "
+                f"ipcluster start --daemonize --n={group.engines} --engines={engines} {mpi_args}"
                 f"--ip=0.0.0.0 --location={host} >{log} 2>&1; rc=$?; tail -5 {log}; exit $rc",
             )
             if code != 0:
                 raise TestbedError(f"ipcluster start failed on {node} (exit {code}): {out.strip()}")
         else:
             engine_file = self._engine_file_on(node)
+            for host in group.rank_hosts:  # no shared filesystem: each rank's node gets a copy
+                self._engine_file_on(host)
             if group.launch == "ipengine":
                 flag = "--mpi " if group.mpi else ""
                 for i in range(group.engines):
@@ -282,18 +326,38 @@ class Cluster:
                     )
                     self._wait_engines(base + i + 1, group)
             elif group.launch == "mpiexec":
-                ids = list(range(base, target))
-                if group.order == "descending":
-                    ids.reverse()
-                # MPMD: one app context per rank, each asking for its engine id
-                contexts = " : ".join(
-                    f"-n 1 ipengine --mpi --file={engine_file} --IPEngine.id={eid}" for eid in ids
+                # each rank asks for engine id base + its rank (or the reverse, for
+                # order: descending), read from Open MPI's rank variable at start
+                rank_expr = (
+                    f"{target - 1} - OMPI_COMM_WORLD_RANK"
+                    if group.order == "descending"
+                    else f"{base} + OMPI_COMM_WORLD_RANK"
                 )
+                engine = (
+                    f"sh -c 'exec ipengine --mpi --file={engine_file} "
+                    f"--IPEngine.id=$(({rank_expr}))'"
+                )
+                where = ""
+                if group.hosts:
+                    # ranks round-robin over the group's nodes (all answered ssh),
+                    # launched over SSH from `node`; only `node` ssh's (no tree spawn)
+                    hostfile = LOGS / f"hostfile-{group.name}"
+                    lines = "".join(f"{self.topology.hostname(h)} slots={group.engines}\n" for h in group.hosts)
+                    self._put_file(node, hostfile, lines.encode(), 0o644)
+                    where = (
+                        f"--hostfile {hostfile} --map-by node --mca plm_rsh_no_tree_spawn 1 "
+                        "-x PATH -x PYTHONDONTWRITEBYTECODE "
+                    )
                 self.log(
                     f"[{self.name}] {node}: mpiexec -n {group.engines} ipengine --mpi "
-                    f"(ids {base}..{target - 1}, {group.order} by rank)"
+                    f"(ids {base}..{target - 1}, {group.order} by rank"
+                    + (f", on {', '.join(group.hosts)})" if group.hosts else ")")
                 )
-                self.sh(node, f"exec mpiexec {contexts} >{log} 2>&1", detach=True)
+                self.sh(
+                    node,
+                    f"exec mpiexec -n {group.engines} {where}{self._mpi_extra()} {engine} >{log} 2>&1",
+                    detach=True,
+                )
             else:  # pragma: no cover - topology validates launch
                 raise TestbedError(f"unknown launch {group.launch!r}")
         if group.launch != "ipengine":  # hand-started engines were awaited one by one
@@ -317,8 +381,9 @@ class Cluster:
         Remote nodes share no filesystem with the controller; the file reaches them
         the way the lecture did it, copied.
         """
-        if node == self.topology.controller:
+        if node == self.topology.controller or node in self._engine_file_copied:
             return ENGINE_FILE
+        self._engine_file_copied.add(node)
         code, content, err = self.exec(self.topology.controller, ["cat", str(ENGINE_FILE)])
         if code != 0:
             raise TestbedError(f"no engine connection file on the controller: {err.strip()}")
@@ -381,17 +446,18 @@ class Cluster:
         )
 
     def report(self, scatter: int) -> dict:
-        return self.node_json(
-            [
-                "report",
-                "--scatter",
-                str(scatter),
-                "--engines",
-                str(self.topology.engine_count),
-                "--timeout",
-                str(self.register_timeout),
-            ]
-        )
+        cmd = ["report", "--scatter", str(scatter), "--engines", str(self.topology.engine_count)]
+        cmd += ["--timeout", str(self.register_timeout)]
+        if self.topology.merge:
+            if self.topology.name_server:
+                code, _, _ = self.exec(self.topology.controller, ["pgrep", "-x", "ompi-server"])
+                if code != 0:
+                    raise TestbedError(
+                        f"the name server (ompi-server) is not running on {self.topology.controller}: "
+                        "the worlds cannot find each other; bring the cluster up again"
+                    )
+            cmd += ["--merge"]
+        return self.node_json(cmd)
 
 
 def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:

@@ -33,6 +33,10 @@ class EngineExpect:
     chunk_start: int
     chunk_len: int
     psum: float
+    # only for topologies that merge their worlds (x-testbed merge: true)
+    merged_rank: int | None = None
+    merged_size: int | None = None
+    merged_psum: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -62,6 +66,7 @@ def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]
     length = topology.scatter if scatter is None else scatter
     # (id, group, world, rank, size) for every engine
     placed: list[tuple[int, int, int, int, int]] = []
+    host_of: dict[int, str] = {}
     next_id = 0
     for gi, g in enumerate(topology.groups):
         ids = list(range(next_id, next_id + g.engines))
@@ -70,11 +75,14 @@ def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]
             ranks = list(range(g.engines))
             if g.order == "descending":
                 ranks.reverse()
+            hosts = g.rank_hosts  # mpiexec places ranks round-robin over them (--map-by node)
             for eid, rank in zip(ids, ranks):
                 placed.append((eid, gi, ids[0], rank, g.engines))
+                host_of[eid] = topology.hostname(hosts[rank % len(hosts)])
         else:
             for eid in ids:
                 placed.append((eid, gi, eid, 0, 1))
+                host_of[eid] = topology.hostname(g.node)
 
     bounds = scatter_bounds(length, len(placed))
     chunk_sum = {eid: _arange_sum(*bounds[i]) for i, (eid, *_rest) in enumerate(placed)}
@@ -82,22 +90,36 @@ def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]
     for eid, _gi, world, _rank, _size in placed:
         world_sum[world] = world_sum.get(world, 0) + chunk_sum[eid]
 
+    # merged: the worlds joined in order of their smallest engine id, each keeping
+    # its ranks (Intercomm.Merge puts the accepting, first world low)
+    merged_offset, offset = {}, 0
+    for world in sorted(world_sum):
+        merged_offset[world] = offset
+        offset += next(size for _e, _g, w, _r, size in placed if w == world)
+    total = float(sum(world_sum.values()))
+
     out = []
     for i, (eid, gi, world, rank, size) in enumerate(placed):
         g = topology.groups[gi]
         start, stop = bounds[i]
+        merged = (
+            dict(merged_rank=merged_offset[world] + rank, merged_size=len(placed), merged_psum=total)
+            if topology.merge
+            else {}
+        )
         out.append(
             EngineExpect(
                 id=eid,
                 group=g.name,
                 node=g.node,
-                hostname=topology.hostname(g.node),
+                hostname=host_of[eid],
                 world=world,
                 world_rank=rank,
                 world_size=size,
                 chunk_start=start,
                 chunk_len=stop - start,
                 psum=float(world_sum[world]),
+                **merged,
             )
         )
     return out

@@ -11,7 +11,8 @@ A topology is one compose file in ``compose/``. Its services are the nodes; its
       groups:
         - name: world
           node: head
-          launch: ipcluster     # ipcluster | ipengine | mpiexec
+          launch: ipcluster     # ipcluster | ipengine | mpiexec (ipcluster: first group only;
+                                # without it the controller is started alone)
           mpi: true             # ipcluster: MPI engine launcher; ipengine: --mpi
           engines: 5
 
@@ -55,6 +56,9 @@ class Group:
                      before it registered: a world of its own.
     order: for a late ``mpiexec`` group, the order in which its ranks take the
       next free engine ids (``ascending``: rank 0 gets the lowest id).
+    hosts: for an ``mpiexec`` group, the nodes its ranks run on (``mpiexec`` on
+      ``node`` reaches them over SSH, ranks placed round-robin by node); by
+      default the group's own node.
     """
 
     name: str
@@ -63,6 +67,12 @@ class Group:
     engines: int
     mpi: bool = False
     order: str = "ascending"
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def rank_hosts(self) -> tuple[str, ...]:
+        """The nodes the group's ranks run on, in round-robin order."""
+        return self.hosts or (self.node,)
 
     @property
     def one_world(self) -> bool:
@@ -86,6 +96,8 @@ class Topology:
     scatter: int = 32
     lecture: str = ""
     summary: str = ""
+    name_server: bool = False
+    merge: bool = False
 
     @property
     def engine_count(self) -> int:
@@ -218,13 +230,19 @@ def from_compose(doc: Any, path: Path) -> Topology:
                 raise bad(f"group {gname!r}: only the first group can be launched by ipcluster")
             if node != controller:
                 raise bad(f"group {gname!r}: ipcluster runs on the controller node {controller!r}")
-        if i == 0 and launch != "ipcluster":
-            raise bad("the first group must be launched by ipcluster (it starts the controller)")
         if order != "ascending" and launch != "mpiexec":
             raise bad(f"group {gname!r}: order applies to late mpiexec groups only")
+        hosts = raw.get("hosts", [])
+        if not isinstance(hosts, list) or any(h not in nodes for h in hosts):
+            raise bad(f"group {gname!r}: hosts must list services ({', '.join(nodes)}), got {hosts!r}")
+        if hosts and launch != "mpiexec":
+            raise bad(f"group {gname!r}: hosts applies to mpiexec groups only")
         groups.append(
-            Group(name=gname, node=node, launch=launch, engines=engines, mpi=mpi, order=order)
-        )
+            Group(
+                name=gname, node=node, launch=launch, engines=engines, mpi=mpi, order=order,
+                hosts=tuple(hosts),
+            )
+        )  # fmt: skip
 
     scatter = spec.get("scatter", 32)
     if not isinstance(scatter, int) or scatter < 0:
@@ -238,4 +256,6 @@ def from_compose(doc: Any, path: Path) -> Topology:
         scatter=scatter,
         lecture=str(spec.get("lecture", "")),
         summary=str(spec.get("summary", "")),
+        name_server=bool(spec.get("name_server", False)),
+        merge=bool(spec.get("merge", False)),
     )

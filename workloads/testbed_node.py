@@ -71,6 +71,30 @@ _tb = dict(
 """
 
 
+MERGE_CODE = """
+merged = merge_worlds(_tb['world'], all_worlds, timeout=_merge_timeout)
+merged_total = psum_over(merged, a)
+_tb.update(merged_rank=int(merged.rank), merged_size=int(merged.size), merged_psum=float(merged_total))
+"""
+
+
+def merge(dview, timeout: float) -> None:
+    """Join the engines' worlds into one communicator (merge_worlds.py); bounded wait."""
+    worlds = sorted({e["world"] for e in dview["_tb"]})
+    dview.push({"all_worlds": worlds, "_merge_timeout": min(30.0, timeout)})
+    dview.run(os.path.join(HERE, "merge_worlds.py"))
+    ar = dview.execute(MERGE_CODE, block=False)
+    try:
+        ar.get(timeout=timeout)
+    except TimeoutError:
+        fail(
+            f"merging worlds {worlds} did not finish within {timeout:.0f}s "
+            "(Accept/Connect waiting: is ompi-server up and were both launches pointed at it?)"
+        )
+    except Exception as e:  # a RemoteError from an engine
+        fail(f"merging worlds {worlds} failed on an engine: {str(e).strip().splitlines()[-1][:400]}")
+
+
 def cmd_report(args) -> None:
     import numpy as np
 
@@ -86,6 +110,8 @@ def cmd_report(args) -> None:
     dview.run(os.path.join(HERE, "psum.py"))
     dview.run(os.path.join(HERE, "rank_mpi.py"))
     dview.execute(REPORT_CODE)
+    if args.merge:
+        merge(dview, args.timeout)
     engines = dview["_tb"]
     print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines}))
     rc.close()
@@ -120,6 +146,7 @@ def main(argv=None) -> None:
     r.add_argument("--scatter", type=int, default=32)
     r.add_argument("--engines", type=int, default=0, help="wait for this many engines first")
     r.add_argument("--timeout", type=float, default=120.0)
+    r.add_argument("--merge", action="store_true", help="also join the worlds into one (merge_worlds.py)")
     r.set_defaults(func=cmd_report)
     q = sub.add_parser("p2p", help="the lecture's point-to-point examples on the engines")
     q.add_argument("--scatter", type=int, default=32)

@@ -104,3 +104,28 @@ def test_hand_started_engines_are_worlds_of_one():
     assert [x.chunk_len for x in e] == [3, 3, 3]
     assert [x.psum for x in e] == [3.0, 12.0, 21.0]
     assert [(x.world, x.world_rank, x.world_size) for x in e] == [(0, 0, 1), (1, 0, 1), (2, 0, 1)]
+
+
+def test_true_world_spans_hosts_round_robin():
+    e = derive(topology.load("true-world"))
+    assert [x.chunk_len for x in e] == [7, 7, 6, 6, 6]
+    assert [x.psum for x in e] == [496.0] * 5
+    assert [x.world_rank for x in e] == [0, 1, 2, 3, 4] and {x.world for x in e} == {0}
+    assert [x.hostname for x in e] == ["node1", "node2", "node1", "node2", "node1"]
+    assert all(x.merged_size is None for x in e)
+
+
+def test_true_world_other_sizes():
+    e = derive(topology.load("true-world").with_counts((4,)), scatter=10)
+    assert [x.hostname for x in e] == ["node1", "node2"] * 2
+    assert [x.psum for x in e] == [45.0] * 4
+
+
+def test_merged_world_keeps_comm_world_split_and_merges():
+    e = derive(topology.load("merged-world"))
+    assert [x.psum for x in e] == [153.0, 153.0, 153.0, 225.0, 225.0]
+    assert [x.merged_psum for x in e] == [378.0] * 5  # sum(range(28))
+    assert [x.merged_size for x in e] == [5] * 5
+    # first world low, each world keeping its rank order; ids 3,4 are ranks 1,0
+    assert [x.merged_rank for x in e] == [0, 1, 2, 4, 3]
+    assert sorted(x.merged_rank for x in e) == [0, 1, 2, 3, 4]

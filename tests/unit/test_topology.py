@@ -50,9 +50,15 @@ def _doc(groups, controller="head", services=("head", "b")):
     }
 
 
-def test_first_group_must_start_the_controller():
-    doc = _doc([{"name": "g", "node": "head", "launch": "mpiexec", "engines": 2}])
-    with pytest.raises(TestbedError, match="first group must be launched by ipcluster"):
+def test_without_ipcluster_the_controller_runs_alone_and_mpiexec_may_span_hosts():
+    doc = _doc([{"name": "g", "node": "head", "launch": "mpiexec", "engines": 2, "hosts": ["b", "head"]}])
+    t = topology.from_compose(doc, Path("x.yaml"))
+    assert t.groups[0].rank_hosts == ("b", "head")
+
+
+def test_hosts_must_be_services():
+    doc = _doc([{"name": "g", "node": "head", "launch": "mpiexec", "engines": 2, "hosts": ["nowhere"]}])
+    with pytest.raises(TestbedError, match="hosts must list services"):
         topology.from_compose(doc, Path("x.yaml"))
 
 

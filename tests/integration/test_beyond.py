@@ -1,0 +1,59 @@
+"""Beyond the lecture: one MPI world over several hosts, and two worlds merged into one."""
+
+from __future__ import annotations
+
+import pytest
+
+from testbed import programs
+from testbed.checks import compare
+from testbed.errors import TestbedError
+from testbed.expect import derive
+
+
+def _checked(cluster, scatter):
+    report = cluster.report(scatter)
+    result = compare(
+        derive(cluster.topology, scatter), report["engines"],
+        topology=cluster.topology.name, cluster=cluster.name, scatter=scatter,
+    )  # fmt: skip
+    assert result.ok, result.as_json()
+    return sorted(report["engines"], key=lambda e: e["id"])
+
+
+def test_true_world_one_world_over_two_hosts(clusters):
+    engines = _checked(clusters("true-world"), 32)
+    assert [e["chunk_len"] for e in engines] == [7, 7, 6, 6, 6]
+    assert [e["psum"] for e in engines] == [496.0] * 5
+    assert [e["world_rank"] for e in engines] == [0, 1, 2, 3, 4]
+    assert {e["world_size"] for e in engines} == {5}
+    assert len({e["hostname"] for e in engines}) >= 2
+    assert "head" not in {e["hostname"] for e in engines}  # the engines live on the engine nodes
+
+
+def test_true_world_other_sizes(clusters):
+    engines = _checked(clusters("true-world", counts=(4,)), 10)
+    assert [e["psum"] for e in engines] == [45.0] * 4
+
+
+@pytest.mark.parametrize("name", ["hello", "collectives", "mpi_io"])
+def test_plain_programs_on_true_world_nodes(clusters, name):
+    cluster = clusters("true-world")
+    program = programs.get(name)
+    code, out, err = cluster.run_program(program.script, program.ranks, program.args, across=not program.one_node)
+    assert code == 0, err
+    assert programs.compare_output(program, program.ranks, out).ok, out
+
+
+def test_merged_world(clusters):
+    engines = _checked(clusters("merged-world"), 28)
+    assert [e["psum"] for e in engines] == [153.0, 153.0, 153.0, 225.0, 225.0]  # COMM_WORLD still split
+    assert [e["merged_psum"] for e in engines] == [378.0] * 5
+    assert sorted(e["merged_rank"] for e in engines) == [0, 1, 2, 3, 4]
+    assert {e["merged_size"] for e in engines} == {5}
+
+
+def test_merge_without_name_server_is_a_clear_error(clusters):
+    cluster = clusters("merged-world", counts=(2, 1))
+    cluster.sh("head", "pkill -x ompi-server; true")
+    with pytest.raises(TestbedError, match="name server"):
+        cluster.report(28)
