@@ -20,6 +20,8 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import docker_env, images, programs, topology
 from .checks import compare, format_table
@@ -82,6 +84,24 @@ def cmd_up(args) -> int:
     return 0
 
 
+@contextmanager
+def _cluster_for(topo: topology.Topology, name: str, log, engines: bool = True) -> Iterator[Cluster]:
+    """The running cluster ``name`` if it is up; otherwise one brought up now and removed after.
+
+    A running cluster keeps the group sizes it was started with (see ``attach``).
+    """
+    if is_up(name):
+        log(f"[{name}] using the running cluster")
+        yield attach(topology.load(topo.name), name=name, log=log)
+        return
+    cluster = Cluster(topo, name=name, log=log)
+    cluster.up(engines=engines)
+    try:
+        yield cluster
+    finally:
+        cluster.down()
+
+
 def cmd_check(args) -> int:
     topo = _topology(args)
     name = check_name(args.name or topo.name)
@@ -89,24 +109,14 @@ def cmd_check(args) -> int:
     if scatter < 0:
         raise TestbedError("--scatter takes a length >= 0")
     log = _log_to(sys.stderr if args.json else sys.stdout)
-    ephemeral = not is_up(name)
-    if ephemeral:
-        cluster = Cluster(topo, name=name, log=log)
-        cluster.up()
-    else:
-        cluster = attach(topology.load(args.topology), name=name, log=log)
+    with _cluster_for(topo, name, log) as cluster:
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
                 f"cluster {name!r} is up with engines {','.join(map(str, cluster.topology.counts))}, "
                 f"not {args.engines}: `make cluster-down TOPOLOGY={topo.name}` first"
             )
-        topo = cluster.topology
-        log(f"[{name}] checking the running cluster")
-    try:
+        topo = cluster.topology  # a running cluster's own group sizes
         report = cluster.report(scatter)
-    finally:
-        if ephemeral:
-            cluster.down()
     result = compare(
         derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
     )
@@ -125,20 +135,12 @@ def cmd_run(args) -> int:
     topo = topology.load(args.topology)
     name = check_name(args.name or topo.name)
     log = _log_to(sys.stderr if args.json else sys.stdout)
-    ephemeral = not is_up(name)
-    if ephemeral:
-        cluster = Cluster(topo, name=name, log=log)
-        cluster.up(engines=False)  # plain MPI programs need the nodes, not the engines
-    else:
-        cluster = attach(topo, name=name, log=log)
-    try:
+    # plain MPI programs need the nodes, not the engines
+    with _cluster_for(topo, name, log, engines=False) as cluster:
         across = len(topo.nodes) > 1 and not program.one_node
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where}")
         code, out, err = cluster.run_program(program.script, ranks, program.args, across=across)
-    finally:
-        if ephemeral:
-            cluster.down()
     result = programs.compare_output(program, ranks, out)
     if code != 0:
         result.ok = False

@@ -5,23 +5,13 @@ from __future__ import annotations
 import pytest
 
 from testbed import programs
-from testbed.checks import compare
 from testbed.errors import TestbedError
-from testbed.expect import derive
 
-
-def _checked(cluster, scatter):
-    report = cluster.report(scatter)
-    result = compare(
-        derive(cluster.topology, scatter), report["engines"],
-        topology=cluster.topology.name, cluster=cluster.name, scatter=scatter,
-    )  # fmt: skip
-    assert result.ok, result.as_json()
-    return sorted(report["engines"], key=lambda e: e["id"])
+from .helpers import checked_engines
 
 
 def test_true_world_one_world_over_two_hosts(clusters):
-    engines = _checked(clusters("true-world"), 32)
+    engines = checked_engines(clusters("true-world"), 32)
     assert [e["chunk_len"] for e in engines] == [7, 7, 6, 6, 6]
     assert [e["psum"] for e in engines] == [496.0] * 5
     assert [e["world_rank"] for e in engines] == [0, 1, 2, 3, 4]
@@ -31,7 +21,7 @@ def test_true_world_one_world_over_two_hosts(clusters):
 
 
 def test_true_world_other_sizes(clusters):
-    engines = _checked(clusters("true-world", counts=(4,)), 10)
+    engines = checked_engines(clusters("true-world", counts=(4,)), 10)
     assert [e["psum"] for e in engines] == [45.0] * 4
 
 
@@ -45,7 +35,7 @@ def test_plain_programs_on_true_world_nodes(clusters, name):
 
 
 def test_merged_world(clusters):
-    engines = _checked(clusters("merged-world"), 28)
+    engines = checked_engines(clusters("merged-world"), 28)
     assert [e["psum"] for e in engines] == [153.0, 153.0, 153.0, 225.0, 225.0]  # COMM_WORLD still split
     assert [e["merged_psum"] for e in engines] == [378.0] * 5
     assert sorted(e["merged_rank"] for e in engines) == [0, 1, 2, 3, 4]

@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from testbed import docker_env, topology
-from testbed.checks import compare
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
-from testbed.expect import derive
+
+from .helpers import checked_engines
 
 
 def run_cli(*args, env=None):
@@ -25,13 +25,7 @@ def run_cli(*args, env=None):
 
 def test_engines_report_what_the_topology_derives(clusters):
     cluster = clusters("single-world")
-    report = cluster.report(32)
-    result = compare(
-        derive(cluster.topology, 32), report["engines"],
-        topology="single-world", cluster=cluster.name, scatter=32,
-    )  # fmt: skip
-    assert result.ok, result.as_json()
-    engines = sorted(report["engines"], key=lambda e: e["id"])
+    engines = checked_engines(cluster, 32)
     # the lecture's own observations (L5)
     assert [e["chunk_len"] for e in engines] == [7, 7, 6, 6, 6]
     assert [e["psum"] for e in engines] == [496.0] * 5
@@ -77,6 +71,16 @@ def test_cli_check_json_on_the_running_cluster(clusters):
             if key not in ("id", "pid"):
                 assert f"expected_{key}" in e
         assert e["psum"] == e["expected_psum"] == 496.0
+
+
+def test_cli_check_uses_a_running_clusters_own_sizes(clusters):
+    cluster = clusters("single-world", counts=(3,))
+    p = run_cli("check", "single-world", "--name", cluster.name, "--json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert doc["ok"] and [e["chunk_len"] for e in doc["engines"]] == [11, 11, 10]
+    p = run_cli("check", "single-world", "--name", cluster.name, "--engines", "4")
+    assert p.returncode == 2 and "is up with engines 3, not 4" in p.stderr
 
 
 def test_cli_check_other_sizes_brings_up_and_removes_its_own_cluster(docker_client):

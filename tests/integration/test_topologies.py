@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from testbed import topology
-from testbed.checks import compare
-from testbed.expect import derive
+
+from .helpers import checked_engines
 
 # the lecture's observations for its own set-ups: (scatter, chunk lengths, psums, ranks)
 LECTURE = {
@@ -27,13 +27,7 @@ LECTURE = {
 def test_topology_matches_derivation_and_lecture(clusters, name):
     cluster = clusters(name)
     lec = LECTURE[name]
-    report = cluster.report(lec["scatter"])
-    result = compare(
-        derive(cluster.topology, lec["scatter"]), report["engines"],
-        topology=name, cluster=cluster.name, scatter=lec["scatter"],
-    )  # fmt: skip
-    assert result.ok, result.as_json()
-    engines = sorted(report["engines"], key=lambda e: e["id"])
+    engines = checked_engines(cluster, lec["scatter"])
     assert [e["id"] for e in engines] == list(range(topology.load(name).engine_count))
     if "chunks" in lec:
         assert [e["chunk_len"] for e in engines] == lec["chunks"]
@@ -47,13 +41,7 @@ def test_topology_matches_derivation_and_lecture(clusters, name):
 
 def test_split_world_with_other_sizes(clusters):
     cluster = clusters("split-world", counts=(4, 3))
-    report = cluster.report(40)
-    result = compare(
-        derive(cluster.topology, 40), report["engines"],
-        topology="split-world", cluster=cluster.name, scatter=40,
-    )  # fmt: skip
-    assert result.ok, result.as_json()
-    engines = sorted(report["engines"], key=lambda e: e["id"])
+    engines = checked_engines(cluster, 40)
     # 7 engines, 40 items: worlds {0..3} and {4..6} sum 0..23 and 24..39
     assert [e["psum"] for e in engines] == [276.0] * 4 + [504.0] * 3
     assert [e["world_size"] for e in engines] == [4] * 4 + [3] * 3

@@ -1,0 +1,17 @@
+"""Shared steps of the integration tests."""
+
+from __future__ import annotations
+
+from testbed.checks import compare
+from testbed.expect import derive
+
+
+def checked_engines(cluster, scatter: int) -> list[dict]:
+    """Run the report on ``cluster``, assert it matches the derivation, return engines by id."""
+    report = cluster.report(scatter)
+    result = compare(
+        derive(cluster.topology, scatter), report["engines"],
+        topology=cluster.topology.name, cluster=cluster.name, scatter=scatter,
+    )  # fmt: skip
+    assert result.ok, result.as_json()
+    return sorted(report["engines"], key=lambda e: e["id"])
