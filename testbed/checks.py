@@ -58,9 +58,10 @@ def compare(
     for exp in expected:
         got = seen.get(exp.id)
         row: dict = {"id": exp.id, "group": exp.group}
+        fields = CHECKED + (MERGED if exp.merged_size is not None else ())
         if got is None:
             row.update({"ok": False, "mismatches": ["missing"]})
-            for f in CHECKED + (MERGED if exp.merged_size is not None else ()):
+            for f in fields:
                 row[f] = None
                 row[f"expected_{f}"] = getattr(exp, f)
             result.engines.append(row)
@@ -69,7 +70,6 @@ def compare(
         want_start = exp.chunk_start if exp.chunk_len else None
         mismatches = []
         row["pid"] = got.get("pid")
-        fields = CHECKED + (MERGED if exp.merged_size is not None else ())
         for f in fields:
             want = want_start if f == "chunk_start" else getattr(exp, f)
             row[f] = got.get(f)

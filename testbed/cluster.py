@@ -192,6 +192,9 @@ class Cluster:
                 f"docker compose up failed for {self.topology.path.name}: "
                 f"{err[-1] if err else 'exit ' + str(e.returncode)}"
             ) from None
+        # the testbed's logs, hostfiles and the scratch folder of `testbed run`, on every node
+        for svc in self.topology.nodes:
+            self.exec(svc, ["mkdir", "-p", str(LOGS / "run")])
         self.timings["nodes"] = time.monotonic() - t
 
     def _put_file(self, service: str, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
@@ -233,9 +236,6 @@ class Cluster:
             keytype, key = hostkey.split()[:2]
             known.append(f"{node.hostname} {keytype} {key}")
         self._put_file(ctl, HOME / ".ssh/known_hosts", ("\n".join(known) + "\n").encode(), 0o644)
-        hostfile = "".join(f"{n.hostname} slots=2\n" for n in self.topology.nodes.values())
-        self.sh(ctl, f"mkdir -p {LOGS}")
-        self._put_file(ctl, LOGS / "hostfile", hostfile.encode(), 0o644)
         for node in self.topology.nodes.values():
             deadline = time.monotonic() + 30
             while True:
@@ -261,7 +261,6 @@ class Cluster:
         ctl = self.topology.controller
         host = self.topology.hostname(ctl)
         self.log(f"[{self.name}] {ctl}: ipcontroller --ip=0.0.0.0 --location={host}")
-        self.sh(ctl, f"mkdir -p {LOGS}")
         self.sh(ctl, f"exec ipcontroller --ip=0.0.0.0 --location={host} >{LOGS}/controller.log 2>&1", detach=True)
         try:
             self.node_json(["wait", "0", "--timeout", str(self.register_timeout)])
@@ -273,7 +272,7 @@ class Cluster:
         """Open MPI's name server, for Publish_name/Lookup_name between separate mpiexec jobs."""
         ctl = self.topology.controller
         self.log(f"[{self.name}] {ctl}: ompi-server -r {NAME_SERVER_URI}")
-        self.sh(ctl, f"mkdir -p {LOGS} && rm -f {NAME_SERVER_URI}")
+        self.sh(ctl, f"rm -f {NAME_SERVER_URI}")
         self.sh(ctl, f"exec ompi-server --no-daemonize -r {NAME_SERVER_URI} >{LOGS}/ompi-server.log 2>&1", detach=True)
         code, _, _ = self.sh(
             ctl, f"for i in $(seq 100); do test -s {NAME_SERVER_URI} && exit 0; sleep 0.1; done; exit 1"
@@ -281,6 +280,21 @@ class Cluster:
         if code != 0:
             _, tail, _ = self.sh(ctl, f"tail -n 10 {LOGS}/ompi-server.log")
             raise TestbedError(f"ompi-server on {ctl} wrote no URI within 10 s: {tail.strip()}")
+
+    def _spread(self, launcher: str, hosts: tuple[str, ...], ranks: int) -> str:
+        """mpiexec options placing ``ranks`` round-robin (by node) on ``hosts``.
+
+        The hostfile lists those nodes (each answered ssh at bring-up). Only
+        ``launcher`` ssh's to them (no tree spawn), and PATH reaches the remote ranks
+        (an ssh session does not get the container's environment).
+        """
+        hostfile = LOGS / ("hostfile-" + "-".join(hosts))
+        lines = "".join(f"{self.topology.hostname(h)} slots={ranks}\n" for h in hosts)
+        self._put_file(launcher, hostfile, lines.encode(), 0o644)
+        return (
+            f"--hostfile {hostfile} --map-by node --mca plm_rsh_no_tree_spawn 1 "
+            "-x PATH -x PYTHONDONTWRITEBYTECODE"
+        )
 
     def _mpi_extra(self) -> str:
         """mpiexec options every launch of this topology needs (the name server)."""
@@ -293,7 +307,6 @@ class Cluster:
         node = group.node
         kind = f"{group.engines} {'MPI' if group.mpi else 'plain'} engine(s)"
         log = LOGS / f"{group.name}.log"
-        self.sh(node, f"mkdir -p {LOGS}")
         if group.launch == "ipcluster":
             host = self.topology.hostname(self.topology.controller)
             engines = "mpi" if group.mpi else "local"
@@ -337,17 +350,7 @@ class Cluster:
                     f"sh -c 'exec ipengine --mpi --file={engine_file} "
                     f"--IPEngine.id=$(({rank_expr}))'"
                 )
-                where = ""
-                if group.hosts:
-                    # ranks round-robin over the group's nodes (all answered ssh),
-                    # launched over SSH from `node`; only `node` ssh's (no tree spawn)
-                    hostfile = LOGS / f"hostfile-{group.name}"
-                    lines = "".join(f"{self.topology.hostname(h)} slots={group.engines}\n" for h in group.hosts)
-                    self._put_file(node, hostfile, lines.encode(), 0o644)
-                    where = (
-                        f"--hostfile {hostfile} --map-by node --mca plm_rsh_no_tree_spawn 1 "
-                        "-x PATH -x PYTHONDONTWRITEBYTECODE "
-                    )
+                where = self._spread(node, group.hosts, group.engines) + " " if group.hosts else ""
                 self.log(
                     f"[{self.name}] {node}: mpiexec -n {group.engines} ipengine --mpi "
                     f"(ids {base}..{target - 1}, {group.order} by rank"
@@ -383,21 +386,12 @@ class Cluster:
         """
         if node == self.topology.controller or node in self._engine_file_copied:
             return ENGINE_FILE
-        self._engine_file_copied.add(node)
         code, content, err = self.exec(self.topology.controller, ["cat", str(ENGINE_FILE)])
         if code != 0:
             raise TestbedError(f"no engine connection file on the controller: {err.strip()}")
-        data = content.encode()
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for d in (".ipython", ".ipython/profile_default", ".ipython/profile_default/security"):
-                info = tarfile.TarInfo(d)
-                info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o700, 1000, 1000
-                tar.addfile(info)
-            info = tarfile.TarInfo(str(ENGINE_FILE.relative_to(HOME)))
-            info.size, info.mode, info.uid, info.gid = len(data), 0o600, 1000, 1000
-            tar.addfile(info, io.BytesIO(data))
-        self.container(node).put_archive(str(HOME), buf.getvalue())
+        self.exec(node, ["mkdir", "-p", "-m", "700", str(ENGINE_FILE.parent)])
+        self._put_file(node, ENGINE_FILE, content.encode())
+        self._engine_file_copied.add(node)
         return ENGINE_FILE
 
     def down(self, quiet: bool = False) -> None:
@@ -420,11 +414,7 @@ class Cluster:
     def mpiexec_prefix(self, ranks: int, across: bool = True) -> str:
         """``mpiexec -n ranks``, spread over every node (by node) when there are several."""
         if across and len(self.topology.nodes) > 1:
-            # only the controller ssh's (no tree spawn); PATH reaches the remote ranks
-            return (
-                f"mpiexec --hostfile {LOGS}/hostfile --map-by node --mca plm_rsh_no_tree_spawn 1 "
-                f"-x PATH -x PYTHONDONTWRITEBYTECODE -n {ranks}"
-            )
+            return f"mpiexec -n {ranks} {self._spread(self.topology.controller, tuple(self.topology.nodes), ranks)}"
         return f"mpiexec -n {ranks}"
 
     def run_program(
@@ -432,17 +422,13 @@ class Cluster:
     ) -> tuple[int, str, str]:
         """``mpiexec -n ranks python3 <script>`` from the controller node, in a scratch folder.
 
-        Over all the topology's nodes when it has several (``across``); the same
-        scratch path exists on every node.
+        Over all the topology's nodes when it has several (``across``); the scratch
+        folder exists on every node (made at bring-up).
         """
-        run_dir = LOGS / "run"
         argv = " ".join([str(WORKLOADS / script), *args])
-        mkdirs = " && ".join(
-            f"ssh {n.hostname} mkdir -p {run_dir}" for n in self.topology.nodes.values()
-        ) if across and len(self.topology.nodes) > 1 else f"mkdir -p {run_dir}"
         return self.sh(
             self.topology.controller,
-            f"{mkdirs} && cd {run_dir} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
+            f"cd {LOGS / 'run'} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
         )
 
     def report(self, scatter: int) -> dict:

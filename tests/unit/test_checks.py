@@ -1,5 +1,7 @@
 """The comparison of engine reports with derived expectations can fail, and says where."""
 
+import pytest
+
 from testbed import topology
 from testbed.checks import compare, format_table
 from testbed.expect import derive
@@ -16,13 +18,20 @@ def _observed(expected):
     ]  # fmt: skip
 
 
+@pytest.fixture
+def sw():
+    """single-world's expectations and a report that matches them, to be spoiled."""
+    exp = derive(topology.load("single-world"))
+    return exp, _observed(exp)
+
+
 def _run(observed, expected):
     return compare(expected, observed, topology="single-world", cluster="t", scatter=32)
 
 
-def test_matching_reports_pass():
-    exp = derive(topology.load("single-world"))
-    r = _run(_observed(exp), exp)
+def test_matching_reports_pass(sw):
+    exp, obs = sw
+    r = _run(obs, exp)
     assert r.ok
     j = r.as_json()
     assert j["ok"] is True and len(j["engines"]) == 5
@@ -33,9 +42,8 @@ def test_matching_reports_pass():
     assert "OK: single-world" in format_table(r)
 
 
-def test_wrong_psum_is_a_mismatch():
-    exp = derive(topology.load("single-world"))
-    obs = _observed(exp)
+def test_wrong_psum_is_a_mismatch(sw):
+    exp, obs = sw
     obs[3]["psum"] = 225.0
     r = _run(obs, exp)
     assert not r.ok
@@ -43,17 +51,15 @@ def test_wrong_psum_is_a_mismatch():
     assert "225 (want 496)" in format_table(r)
 
 
-def test_split_world_ranks_are_a_mismatch_for_one_world():
-    exp = derive(topology.load("single-world"))
-    obs = _observed(exp)
+def test_split_world_ranks_are_a_mismatch_for_one_world(sw):
+    exp, obs = sw
     obs[3]["world_rank"], obs[4]["world_rank"] = 1, 0
     r = _run(obs, exp)
     assert [e["ok"] for e in r.engines] == [True, True, True, False, False]
 
 
-def test_missing_and_extra_engines_fail():
-    exp = derive(topology.load("single-world"))
-    obs = _observed(exp)
+def test_missing_and_extra_engines_fail(sw):
+    exp, obs = sw
     obs[4]["id"] = 9
     r = _run(obs, exp)
     assert not r.ok
@@ -61,9 +67,8 @@ def test_missing_and_extra_engines_fail():
     assert any("ids [9]" in p for p in r.problems)
 
 
-def test_shared_pid_fails():
-    exp = derive(topology.load("single-world"))
-    obs = _observed(exp)
+def test_shared_pid_fails(sw):
+    exp, obs = sw
     obs[1]["pid"] = obs[0]["pid"]
     r = _run(obs, exp)
     assert not r.ok and any("share one pid" in p for p in r.problems)
