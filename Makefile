@@ -14,6 +14,8 @@ SCATTER     ?=
 PROGRAM     ?= hello
 NP          ?=
 PYTEST_ARGS ?=
+ONLY        ?=
+OUT         ?= results
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
@@ -21,7 +23,7 @@ scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images cluster-up cluster-down shell check run status topologies \
-        clean test test-unit test-integration lint
+        clean reproduce test test-unit test-integration lint
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -79,6 +81,9 @@ clean: ## remove every container, network and volume labelled ipp-testbed.cluste
 	  docker network ls -q --filter label=ipp-testbed.cluster | xargs -r docker network rm >/dev/null; \
 	  docker volume ls -q --filter label=ipp-testbed.cluster | xargs -r docker volume rm -f >/dev/null; \
 	  echo "removed labelled resources"; fi
+
+reproduce: images ## every lecture experiment beside the lecture's figures: OUT/report.{md,html}, results.json (ONLY=L1,L3)
+	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
 test: images ## the whole test suite (unit + integration); sets everything up first
 	@$(PYTEST) $(PYTEST_ARGS)

@@ -8,6 +8,8 @@
     testbed status                          running clusters and their engines
     testbed down [TOPOLOGY] [--name N]      remove one cluster
     testbed clean                           remove every labelled container, network, volume
+    testbed reproduce [--only L1,L3] [--out results]
+                                            every lecture experiment beside the lecture's figures
 
 Errors a user can cause end with one line on stderr and exit status 2.
 """
@@ -22,6 +24,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from . import docker_env, images, programs, topology
 from .checks import compare, format_table
@@ -232,6 +235,32 @@ def cmd_clean(args) -> int:
     return 0
 
 
+def cmd_reproduce(args) -> int:
+    from . import experiments, reproduce
+
+    chosen = experiments.get([i.strip() for i in args.only.split(",") if i.strip()] if args.only else None)
+    params = experiments.Params(
+        lb_scale_ms=args.lb_scale,
+        digit_files=args.digit_files,
+        digits_per_file=args.digits_per_file,
+        digit_cache=Path(args.digit_cache) if args.digit_cache else None,
+    )
+    if params.digit_files < 1 or params.digits_per_file < 1000 or params.lb_scale_ms <= 0:
+        raise TestbedError("--digit-files >= 1, --digits-per-file >= 1000 and --lb-scale > 0, please")
+    out = Path(args.out)
+    log = _log_to(sys.stdout)
+    log(f"reproducing {', '.join(e.id for e in chosen)} into {out}/")
+    outcomes, paths = reproduce.run(chosen, out, params, log=log)
+    print()
+    print(f"{'id':4} {'experiment':70} result")
+    for exp, o in outcomes:
+        print(f"{exp.id:4} {exp.title[:70]:70} {'agrees' if o.ok else 'DISAGREES'}")
+    good = sum(o.ok for _e, o in outcomes)
+    print(f"{good}/{len(outcomes)} experiments agree with the lecture. Report: {paths.get('md')}, "
+          f"{paths.get('html')} (open in a browser), {paths.get('json')}")
+    return 0 if good == len(outcomes) == len(chosen) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="testbed", description="ipp-testbed: multi-node ipyparallel + MPI in containers")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
@@ -279,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("topology", nargs="?", default="single-world", help="topology (cluster) name")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     s.set_defaults(func=cmd_down)
+
+    s = sub.add_parser("reproduce", help="run the lecture's experiments and write a report beside its figures")
+    s.add_argument("--only", help="comma-separated experiment ids (L1..L11, B1, B2); default: all")
+    s.add_argument("--out", default="results", help="output folder (default: results)")
+    s.add_argument("--lb-scale", type=float, default=20.0, help="L1: ms per work unit (the lecture's 20)")
+    s.add_argument("--digit-files", type=int, default=5, help="L3: number of digit files (the lecture's 5)")
+    s.add_argument("--digits-per-file", type=int, default=10_000_000, help="L3: digits a file (the lecture's 10M)")
+    s.add_argument("--digit-cache", help="L3: where the digits are cached (default ~/.cache/ipp-testbed/digits)")
+    s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("clean", help="remove every container, network and volume of any testbed cluster")
     s.set_defaults(func=cmd_clean)

@@ -71,6 +71,7 @@ class Cluster:
         self._compose = None
         self._engine_file_copied: set[str] = set()
         self.timings: dict[str, float] = {}
+        self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
 
     # -- plumbing ---------------------------------------------------------------
     @property
@@ -370,7 +371,8 @@ class Cluster:
 
     def _wait_engines(self, n: int, group: Group) -> None:
         try:
-            self.node_json(["wait", str(n), "--timeout", str(self.register_timeout)])
+            doc = self.node_json(["wait", str(n), "--timeout", str(self.register_timeout)])
+            self.id_history.append(doc["ids"])
         except TestbedError as e:
             _, tail, _ = self.sh(group.node, f"tail -n 15 {LOGS}/{group.name}*.log 2>/dev/null")
             raise TestbedError(

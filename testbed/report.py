@@ -1,0 +1,226 @@
+"""The reproduction report: plots (PNG), report.md, report.html (plots embedded) and results.json.
+
+Rendering takes the outcomes as plain data, so it is tested on synthetic results
+without Docker.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+
+from .experiments import Experiment, Outcome
+
+LECTURE_SOURCE = "C.-S. Huang, Introduction to IPython Parallel Computing (NSYSU)"
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
+# -- plots --------------------------------------------------------------------------------------
+def plot_gantt(out: Path, name: str, tasks: dict[str, list[dict]], heavy: int) -> str:
+    """Each task a bar from its start to its end, one row per engine, for both views (the lecture's picture)."""
+    plt = _plt()
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(9, 2.2 * len(tasks) + 0.6), sharex=True)
+    axes = [axes] if len(tasks) == 1 else list(axes)
+    titles = {"lb": "load-balanced view (lbview.map_async)", "direct": "direct view (dview.map_async)"}
+    for ax, (view, ts) in zip(axes, tasks.items()):
+        engines = sorted({t["engine"] for t in ts})
+        for t in ts:
+            row = engines.index(t["engine"])
+            color = "#c0392b" if t["task"] < heavy else "#2e86c1"
+            ax.barh(row, t["end"] - t["start"], left=t["start"], height=0.6, color=color, edgecolor="white")
+        wall = max(t["end"] for t in ts)
+        ax.set_yticks(range(len(engines)), [f"engine {e}" for e in engines])
+        ax.invert_yaxis()
+        ax.set_title(f"{titles.get(view, view)}: {len(ts)} tasks, last ends at {wall:.2f} s", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1].set_xlabel("seconds since the first task started (red: heavy task, blue: light)")
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+def plot_one_digit(out: Path, name: str, freqs: list[int], n: int) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(range(10), freqs, color="#2e86c1")
+    ax.axhline(n / 10, color="#c0392b", linestyle="--", label=f"uniform: {n // 10}")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit")
+    ax.set_ylabel("count")
+    ax.set_title(f"one-digit frequencies of the first {n:,} decimals of pi")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+def plot_two_digit(out: Path, name: str, freqs: list[int], label: str) -> str:
+    plt = _plt()
+    total = sum(freqs)
+    fig, ax = plt.subplots(figsize=(9, 3.5))
+    ax.bar(range(100), [f / total for f in freqs], color="#2e86c1", width=0.8)
+    ax.axhline(0.01, color="#c0392b", linestyle="--", label="uniform: 0.01")
+    ax.set_xlabel("two-digit value 00..99")
+    ax.set_ylabel("frequency")
+    ax.set_ylim(0.0095, 0.0105)
+    ax.set_title(f"2-digit frequencies of {label} decimals of pi ({total:,} pairs)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+def plot_throughput(out: Path, name: str, dps: dict, engines: int, lecture: dict) -> str:
+    plt = _plt()
+    labels = ["1 engine", f"{engines} engines"]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.27
+    series = [("lecture's machine, lecture code", [lecture["digits_per_s_1"], lecture["digits_per_s_5"]], "#999999")]
+    series += [(f"testbed, {impl} code", list(v), c) for (impl, v), c in zip(dps.items(), ("#2e86c1", "#27ae60"))]
+    for i, (lbl, vals, color) in enumerate(series):
+        ax.bar([x + (i - 1) * width for x in range(2)], [v / 1e6 for v in vals], width, label=lbl, color=color)
+    ax.set_xticks(range(2), labels)
+    ax.set_ylabel("million digits per second")
+    ax.set_yscale("log")
+    ax.set_title("2-digit frequency throughput")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
+# -- documents ------------------------------------------------------------------------------------
+def _verdict(ok: bool | None) -> str:
+    return "agrees" if ok else ("-" if ok is None else "DISAGREES")
+
+
+def results_json(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict) -> dict:
+    return {
+        "ok": all(o.ok for _e, o in outcomes),
+        "lecture": LECTURE_SOURCE,
+        "machine": machine,
+        **meta,
+        "experiments": {e.id: {**o.as_json(), "topology": e.topology, "beyond": e.beyond} for e, o in outcomes},
+    }
+
+
+def _md_cell(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def render_md(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict) -> str:
+    ok = sum(o.ok for _e, o in outcomes)
+    lines = [
+        "# ipp-testbed: the lecture reproduced",
+        "",
+        f"Lecture: {LECTURE_SOURCE}. {ok} of {len(outcomes)} experiments agree with it "
+        f"(run {meta.get('started', '')}, {meta.get('elapsed_s', 0):.0f} s).",
+        "",
+        "## Machine",
+        "",
+    ]
+    lines += [f"- {k.replace('_', ' ')}: {v}" for k, v in machine.items()]
+    lines += ["", "## Summary", "", "| id | experiment | topology | result | time |", "|---|---|---|---|---|"]
+    for e, o in outcomes:
+        lines.append(f"| {e.id} | {_md_cell(e.title)} | {e.topology} | {_verdict(o.ok)} | {o.seconds:.0f} s |")
+    for e, o in outcomes:
+        lines += ["", f"## {e.id}: {e.title}", ""]
+        if e.about:
+            lines += [e.about, ""]
+        lines += ["| quantity | lecture | testbed | |", "|---|---|---|---|"]
+        for r in o.rows:
+            lines.append(
+                f"| {_md_cell(r.what)} | {_md_cell(r.lecture)} | {_md_cell(r.testbed)} | {_verdict(r.agree)} |"
+            )
+        for p in o.plots:
+            lines += ["", f"![{e.id}]({p})"]
+        if o.notes:
+            lines += [""] + [f"- {n}" for n in o.notes]
+        if o.detail:
+            lines += ["", "```", o.detail.rstrip(), "```"]
+        lines += ["", f"**{e.id} {_verdict(o.ok)}** with the lecture ({o.seconds:.1f} s)."]
+    return "\n".join(lines) + "\n"
+
+
+CSS = """
+body { font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.agrees { color: #1e8449; font-weight: 600; } .DISAGREES { color: #c0392b; font-weight: 700; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.85em; }
+img { max-width: 100%; border: 1px solid #eee; }
+"""
+
+
+def render_html(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict, out: Path) -> str:
+    esc = html.escape
+
+    def verdict(ok) -> str:
+        v = _verdict(ok)
+        return f'<span class="{v}">{esc(v)}</span>'
+
+    ok = sum(o.ok for _e, o in outcomes)
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'><title>ipp-testbed: the lecture reproduced</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>ipp-testbed: the lecture reproduced</h1>",
+        f"<p>Lecture: {esc(LECTURE_SOURCE)}. <b>{ok} of {len(outcomes)}</b> experiments agree with it "
+        f"(run {esc(str(meta.get('started', '')))}, {meta.get('elapsed_s', 0):.0f} s).</p>",
+        "<h2>Machine</h2><ul>",
+    ]
+    parts += [f"<li>{esc(k.replace('_', ' '))}: {esc(str(v))}</li>" for k, v in machine.items()]
+    parts += [
+        "</ul><h2>Summary</h2><table><tr><th>id</th><th>experiment</th><th>topology</th><th>result</th>"
+        "<th>time</th></tr>"
+    ]
+    for e, o in outcomes:
+        parts.append(
+            f"<tr><td><a href='#{e.id}'>{e.id}</a></td><td>{esc(e.title)}</td><td>{esc(e.topology)}</td>"
+            f"<td>{verdict(o.ok)}</td><td>{o.seconds:.0f} s</td></tr>"
+        )
+    parts.append("</table>")
+    for e, o in outcomes:
+        parts.append(f"<h2 id='{e.id}'>{e.id}: {esc(e.title)}</h2>")
+        if e.about:
+            parts.append(f"<p>{esc(e.about)}</p>")
+        parts.append("<table><tr><th>quantity</th><th>lecture</th><th>testbed</th><th></th></tr>")
+        for r in o.rows:
+            parts.append(
+                f"<tr><td>{esc(r.what)}</td><td>{esc(r.lecture)}</td><td>{esc(r.testbed)}</td>"
+                f"<td>{verdict(r.agree)}</td></tr>"
+            )
+        parts.append("</table>")
+        for p in o.plots:
+            data = base64.b64encode((out / p).read_bytes()).decode()
+            parts.append(f"<p><img alt='{esc(e.id)}' src='data:image/png;base64,{data}'></p>")
+        if o.notes:
+            parts.append("<ul>" + "".join(f"<li>{esc(n)}</li>" for n in o.notes) + "</ul>")
+        if o.detail:
+            parts.append(f"<pre>{esc(o.detail.rstrip())}</pre>")
+        parts.append(f"<p><b>{e.id} {verdict(o.ok)}</b> with the lecture ({o.seconds:.1f} s).</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def write(out: Path, outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"md": out / "report.md", "html": out / "report.html", "json": out / "results.json"}
+    paths["md"].write_text(render_md(outcomes, machine, meta))
+    paths["html"].write_text(render_html(outcomes, machine, meta, out))
+    paths["json"].write_text(json.dumps(results_json(outcomes, machine, meta), indent=2, default=str) + "\n")
+    return paths

@@ -1,0 +1,137 @@
+"""``testbed reproduce``: every lecture experiment on its topology, side by side with the lecture.
+
+Experiments that share a topology share one cluster, brought up once and removed
+after its last experiment; the digits of pi are made (or found in the cache)
+before the cluster that needs them starts. An experiment that fails to run is
+reported as disagreeing, with its error, and the others still run.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from . import digits as digits_mod
+from . import docker_env, report, topology
+from .cluster import Cluster, check_name
+from .errors import TestbedError
+from .experiments import Context, Experiment, Outcome, Params
+
+PREFIX = "repro-"
+
+
+def machine_info(cluster: Cluster) -> dict:
+    """What a reader needs to judge the speedups: cores, and the software on the nodes."""
+    ctr = cluster.topology.controller
+    script = (
+        "nproc; mpiexec --version | head -n1; "
+        "python3 -c 'import sys, ipyparallel, mpi4py, numpy, sympy; "
+        "print(sys.version.split()[0], ipyparallel.__version__, mpi4py.__version__, numpy.__version__, "
+        "sympy.__version__)'"
+    )
+    code, out, _ = cluster.sh(ctr, script)
+    lines = out.strip().splitlines()
+    info = {
+        "host": f"{platform.node()} ({platform.system()} {platform.release()}, {platform.machine()})",
+        "cores_host": os.cpu_count(),
+    }
+    if code == 0 and len(lines) >= 3:
+        py, ipp, mpi4py, np, sympy = lines[2].split()
+        info.update(
+            cores_node=int(lines[0]),
+            mpi=lines[1].strip(),
+            python_on_nodes=py,
+            ipyparallel=ipp,
+            mpi4py=mpi4py,
+            numpy=np,
+            sympy=sympy,
+        )
+    try:
+        info["docker"] = docker_env.client().version().get("Version")
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    return info
+
+
+def _by_topology(experiments: list[Experiment]) -> list[tuple[str, list[Experiment]]]:
+    groups: dict[str, list[Experiment]] = {}
+    for e in experiments:
+        groups.setdefault(e.topology, []).append(e)
+    return list(groups.items())
+
+
+def run(
+    experiments: list[Experiment],
+    out: Path,
+    params: Params | None = None,
+    log: Callable[[str], None] = print,
+    prefix: str = PREFIX,
+) -> tuple[list[tuple[Experiment, Outcome]], dict[str, Path]]:
+    params = params or Params()
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    t_all = time.monotonic()
+    outcomes: list[tuple[Experiment, Outcome]] = []
+    machine: dict = {}
+    meta: dict = {"started": started, "params": {k: str(v) for k, v in vars(params).items()}}
+
+    if any(e.id == "L3" for e in experiments):
+        t0 = time.monotonic()
+        dset = digits_mod.ensure(
+            params.digit_files, params.digits_per_file, params.digit_cache, log=log, check_prefix=params.check_prefix
+        )
+        meta["digits"] = {
+            "folder": str(dset.folder),
+            "generate_s": dset.manifest.get("generate_s"),
+            "this_run_s": round(time.monotonic() - t0, 1),
+        }
+
+    groups = _by_topology(experiments)
+    try:
+        for gi, (topo_name, exps) in enumerate(groups, 1):
+            ids = ", ".join(e.id for e in exps)
+            log(f"== [{gi}/{len(groups)}] {topo_name}: {ids}")
+            name = check_name(prefix + topo_name)
+            docker_env.clean(docker_env.client(), name)  # a crashed earlier run's leftovers
+            cluster = Cluster(topology.load(topo_name), name=name, log=log)
+            try:
+                cluster.up()
+            except TestbedError as e:
+                for exp in exps:
+                    outcomes.append((exp, _failed(exp, f"bringing {topo_name} up failed: {e}")))
+                    log(f"== {exp.id}: FAILED ({e})")
+                continue
+            try:
+                if not machine:
+                    machine = machine_info(cluster)
+                meta.setdefault("bringup_s", {})[topo_name] = round(cluster.timings.get("up", 0.0), 1)
+                for exp in exps:
+                    t0 = time.monotonic()
+                    log(f"-- {exp.id}: {exp.title}")
+                    try:
+                        outcome = exp.run(Context(cluster, out, params, log, machine))
+                    except TestbedError as e:
+                        outcome = _failed(exp, str(e))
+                    outcome.title = exp.title
+                    outcome.seconds = time.monotonic() - t0
+                    outcomes.append((exp, outcome))
+                    log(
+                        f"-- {exp.id}: {'agrees with the lecture' if outcome.ok else 'DISAGREES'} "
+                        f"({outcome.seconds:.1f}s)"
+                    )
+                    for r in outcome.rows:
+                        if r.agree is False:
+                            log(f"     {r.what}: lecture {r.lecture}, testbed {r.testbed}")
+            finally:
+                cluster.down()
+    finally:
+        meta["elapsed_s"] = round(time.monotonic() - t_all, 1)
+        paths = report.write(out, outcomes, machine, meta) if outcomes else {}
+    return outcomes, paths
+
+
+def _failed(exp: Experiment, error: str) -> Outcome:
+    return Outcome(exp.id, exp.title, False, {}, {"error": error}, notes=[f"error: {error}"])
