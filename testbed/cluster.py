@@ -196,6 +196,8 @@ class Cluster:
         # the testbed's logs, hostfiles and the scratch folder of `testbed run`, on every node
         for svc in self.topology.nodes:
             self.exec(svc, ["mkdir", "-p", str(LOGS / "run")])
+        if self.topology.shared:  # one volume on every node
+            self.exec(self.topology.controller, ["mkdir", "-p", str(PurePosixPath(self.topology.shared) / "run")])
         self.timings["nodes"] = time.monotonic() - t
 
     def _put_file(self, service: str, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
@@ -419,10 +421,29 @@ class Cluster:
             return f"mpiexec -n {ranks} {self._spread(self.topology.controller, tuple(self.topology.nodes), ranks)}"
         return f"mpiexec -n {ranks}"
 
+    def placement(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
+        """Where a plain MPI program runs: (over every node?, working folder).
+
+        A program whose ranks share one file (MPI-IO) spans the nodes only when the
+        topology mounts one shared folder on all of them; elsewhere it stays on the
+        controller node, since each node's scratch folder is its own.
+        """
+        several = len(self.topology.nodes) > 1
+        if shared_file:
+            if self.topology.shared:
+                return several, PurePosixPath(self.topology.shared) / "run"
+            return False, LOGS / "run"
+        return several, LOGS / "run"
+
     def run_program(
-        self, script: str, ranks: int, args: tuple[str, ...] = (), across: bool = True
+        self,
+        script: str,
+        ranks: int,
+        args: tuple[str, ...] = (),
+        across: bool = True,
+        workdir: PurePosixPath = LOGS / "run",
     ) -> tuple[int, str, str]:
-        """``mpiexec -n ranks python3 <script>`` from the controller node, in a scratch folder.
+        """``mpiexec -n ranks python3 <script>`` from the controller node, in ``workdir``.
 
         Over all the topology's nodes when it has several (``across``); the scratch
         folder exists on every node (made at bring-up).
@@ -430,7 +451,7 @@ class Cluster:
         argv = " ".join([str(WORKLOADS / script), *args])
         return self.sh(
             self.topology.controller,
-            f"cd {LOGS / 'run'} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
+            f"cd {workdir} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
         )
 
     def report(self, scatter: int) -> dict:

@@ -400,8 +400,10 @@ def _programs(ctx: Context, names: list[str]) -> tuple[bool, list[Row], dict, st
     rows, got, text = [], {}, []
     for name in names:
         program = programs.get(name)
-        across = len(ctx.cluster.topology.nodes) > 1 and not program.one_node
-        code, out, err = ctx.cluster.run_program(program.script, program.ranks, program.args, across=across)
+        across, workdir = ctx.cluster.placement(program.shared_file)
+        code, out, err = ctx.cluster.run_program(
+            program.script, program.ranks, program.args, across=across, workdir=workdir
+        )
         res = programs.compare_output(program, program.ranks, out)
         ok = res.ok and code == 0
         got[name] = {"ok": ok, "output": res.output, "missing": res.missing, "unexpected": res.unexpected}
@@ -553,6 +555,19 @@ def _engine_check(ctx: Context, exp_id: str) -> Outcome:
     return Outcome(exp_id, "", ok, lecture, got, rows, detail=format_table(result))
 
 
+def run_b1(ctx: Context) -> Outcome:
+    """true-world's engines, then the lecture's plain programs over its nodes (MPI-IO into /shared)."""
+    out = _engine_check(ctx, "B1")
+    ok, rows, got, text = _programs(ctx, ["hello", "collectives", "mpi_io"])
+    for r in rows:
+        r.what += " -- ranks over head, node1, node2"
+    out.rows += rows
+    out.testbed["programs"] = got
+    out.ok = out.ok and ok
+    out.detail += "\n\n" + text
+    return out
+
+
 def _check(exp_id: str) -> Callable[[Context], Outcome]:
     def run(ctx: Context) -> Outcome:
         return _engine_check(ctx, exp_id)
@@ -587,11 +602,13 @@ EXPERIMENTS: list[Experiment] = [
         "B1",
         "beyond: one MPI world over two hosts (true-world)",
         "true-world",
-        _check("B1"),
+        run_b1,
         beyond=True,
         about="The lecture could not bring up an MPI world spanning machines. Here ONE mpiexec on the head node "
         "places 5 `ipengine --mpi` ranks on node1 and node2 over SSH (keys made at bring-up): the engines on "
-        "different hosts share one MPI_COMM_WORLD, so psum is 496 everywhere, as in L5.",
+        "different hosts share one MPI_COMM_WORLD, so psum is 496 everywhere, as in L5. The lecture's plain "
+        "programs then run with their ranks spread over the three nodes; MPI-IO's single file lives in a volume "
+        "mounted at /shared on every node, as a cluster's shared filesystem would.",
     ),
     Experiment(
         "B2",

@@ -69,7 +69,8 @@ class Program:
     lecture: str
     args: tuple[str, ...] = ()
     # MPI-IO writes one file: its ranks must share a filesystem, so it stays on one node
-    one_node: bool = False
+    # every rank must see one file: across nodes only where they share a folder
+    shared_file: bool = False
 
 
 PROGRAMS = {
@@ -80,7 +81,7 @@ PROGRAMS = {
         Program("sendrecv", "sendrecv.py", 2, 2, _sendrecv, "L6"),
         Program("collectives", "collectives.py", 4, 2, _collectives, "L7"),
         Program("objects", "objects.py", 4, 1, _objects, "L7"),
-        Program("mpi_io", "mpi_io.py", 4, 1, _mpi_io, "L7", ("mpi_IO",), one_node=True),
+        Program("mpi_io", "mpi_io.py", 4, 1, _mpi_io, "L7", ("mpi_IO",), shared_file=True),
     )
 }
 

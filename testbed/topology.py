@@ -98,6 +98,7 @@ class Topology:
     summary: str = ""
     name_server: bool = False
     merge: bool = False
+    shared: str = ""  # a folder every node mounts from one volume (MPI-IO across nodes)
 
     @property
     def engine_count(self) -> int:
@@ -244,6 +245,9 @@ def from_compose(doc: Any, path: Path) -> Topology:
             )
         )  # fmt: skip
 
+    shared = str(spec.get("shared", ""))
+    if shared and not shared.startswith("/"):
+        raise bad(f"x-testbed.shared must be an absolute path, got {shared!r}")
     scatter = spec.get("scatter", 32)
     if not isinstance(scatter, int) or scatter < 0:
         raise bad(f"x-testbed.scatter must be a whole number >= 0, got {scatter!r}")
@@ -258,4 +262,5 @@ def from_compose(doc: Any, path: Path) -> Topology:
         summary=str(spec.get("summary", "")),
         name_server=bool(spec.get("name_server", False)),
         merge=bool(spec.get("merge", False)),
+        shared=shared,
     )

@@ -29,9 +29,25 @@ def test_true_world_other_sizes(clusters):
 def test_plain_programs_on_true_world_nodes(clusters, name):
     cluster = clusters("true-world")
     program = programs.get(name)
-    code, out, err = cluster.run_program(program.script, program.ranks, program.args, across=not program.one_node)
+    across, workdir = cluster.placement(program.shared_file)
+    assert across  # true-world shares /shared, so even MPI-IO spans the nodes
+    code, out, err = cluster.run_program(program.script, program.ranks, program.args, across=across, workdir=workdir)
     assert code == 0, err
     assert programs.compare_output(program, program.ranks, out).ok, out
+
+
+def test_mpi_io_file_is_one_file_for_every_node(clusters):
+    cluster = clusters("true-world")
+    program = programs.get("mpi_io")
+    across, workdir = cluster.placement(program.shared_file)
+    code, _, err = cluster.run_program(program.script, 4, program.args, across=across, workdir=workdir)
+    assert code == 0, err
+    # ranks go round the nodes (--map-by node: head, node1, node2, head); each node sees one file of all four
+    want = b"".join(r.to_bytes(8, "little") * 10 for r in range(4))
+    for node in ("node1", "node2"):
+        ctr = cluster.container(node)
+        res = ctr.exec_run(["cat", f"{workdir}/mpi_IO"], user="mpi")
+        assert res.exit_code == 0 and res.output == want, node
 
 
 def test_merged_world(clusters):

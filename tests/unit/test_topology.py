@@ -94,3 +94,16 @@ def test_every_shipped_topology_parses():
     for name in names:
         t = topology.load(name)
         assert t.engine_count >= 1
+
+
+def test_mpi_io_spans_nodes_only_over_a_shared_folder():
+    from pathlib import PurePosixPath
+
+    from testbed.cluster import Cluster
+
+    assert topology.load("true-world").shared == "/shared"
+    assert Cluster(topology.load("true-world")).placement(True) == (True, PurePosixPath("/shared/run"))
+    # remote-engines' hosts share nothing: one file needs one node
+    assert Cluster(topology.load("remote-engines")).placement(True) == (False, PurePosixPath("/tmp/testbed/run"))
+    assert Cluster(topology.load("remote-engines")).placement(False)[0] is True
+    assert Cluster(topology.load("single-world")).placement(True)[0] is False
