@@ -16,6 +16,8 @@ NP          ?=
 PYTEST_ARGS ?=
 ONLY        ?=
 OUT         ?= results
+BENCH       ?=
+RUNS        ?= 5
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
@@ -23,7 +25,7 @@ scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images cluster-up cluster-down shell check run status topologies \
-        clean reproduce test test-unit test-integration lint
+        clean reproduce bench test test-unit test-integration lint
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -85,6 +87,9 @@ clean: ## remove every container, network and volume labelled ipp-testbed.cluste
 reproduce: images ## every lecture experiment beside the lecture's figures: OUT/report.{md,html}, results.json (ONLY=L1,L3)
 	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
+bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/results/ (BENCH=bringup,tasks RUNS=5)
+	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH))
+
 test: images ## the whole test suite (unit + integration); sets everything up first
 	@$(PYTEST) $(PYTEST_ARGS)
 
@@ -95,4 +100,4 @@ test-integration: images ## integration tests only (Docker)
 	@$(PYTEST) tests/integration $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	@$(VENV)/bin/ruff check testbed tests workloads
+	@$(VENV)/bin/ruff check testbed tests workloads benchmarks

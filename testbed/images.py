@@ -113,6 +113,48 @@ def node_image_current(c, image: str, want: str) -> bool:
     return (img.labels or {}).get(INPUTS_LABEL) == want
 
 
+def docker_build(
+    c,
+    image: str,
+    root: Path = ROOT,
+    base_image: str = BASE_IMAGE,
+    labels: dict | None = None,
+    nocache: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """docker build of docker/Dockerfile in ``root`` (legacy builder, as docker-py speaks it).
+
+    Returns the seconds, the size, and each step with whether the cache served it.
+    """
+    t = time.monotonic()
+    stream = c.api.build(
+        path=str(root),
+        dockerfile="docker/Dockerfile",
+        tag=image,
+        rm=True,
+        forcerm=True,
+        decode=True,
+        nocache=nocache,
+        labels=labels or {},
+        buildargs={"BASE_IMAGE": base_image},
+    )
+    last_error = None
+    steps: list[dict] = []
+    for chunk in stream:
+        if "error" in chunk:
+            last_error = chunk["error"].strip()
+        for line in chunk.get("stream", "").splitlines():
+            if line.startswith("Step "):
+                steps.append({"step": line.strip()[:110], "cached": False})
+                log(f"[images]   {line.strip()[:110]}  (+{time.monotonic() - t:.0f}s)")
+            elif "Using cache" in line and steps:
+                steps[-1]["cached"] = True
+    if last_error:
+        raise TestbedError(f"building {image} failed: {last_error}")
+    size = c.images.get(image).attrs["Size"]
+    return {"seconds": time.monotonic() - t, "size_mb": size / 1e6, "steps": steps}
+
+
 def build(
     image: str = docker_env.DEFAULT_IMAGE, force: bool = False, log: Callable[[str], None] = print
 ) -> dict:
@@ -128,30 +170,9 @@ def build(
         return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
 
     log(f"[images] building {image} (docker/Dockerfile; a first build takes a few minutes)")
-    t = time.monotonic()
-    stream = c.api.build(
-        path=str(ROOT),
-        dockerfile="docker/Dockerfile",
-        tag=image,
-        rm=True,
-        forcerm=True,
-        decode=True,
-        labels={INPUTS_LABEL: want, "ipp-testbed.image": "node"},
-        buildargs={"BASE_IMAGE": BASE_IMAGE},
-    )
-    last_error = None
-    for chunk in stream:
-        if "error" in chunk:
-            last_error = chunk["error"].strip()
-        text = chunk.get("stream", "")
-        for line in text.splitlines():
-            if line.startswith("Step "):
-                log(f"[images]   {line.strip()[:110]}  (+{time.monotonic() - t:.0f}s)")
-    if last_error:
-        raise TestbedError(f"building {image} failed: {last_error}")
-    size = c.images.get(image).attrs["Size"]
-    secs = time.monotonic() - t
-    log(f"[images] built {image} in {secs:.0f}s: {size / 1e6:.0f} MB")
+    res = docker_build(c, image, labels={INPUTS_LABEL: want, "ipp-testbed.image": "node"}, log=log)
+    size = res["size_mb"] * 1e6
+    log(f"[images] built {image} in {res['seconds']:.0f}s: {size / 1e6:.0f} MB")
     # dangling layers of the previous build are of no use
     try:
         c.images.prune(filters={"dangling": True, "label": "ipp-testbed.image=node"})

@@ -1,0 +1,584 @@
+"""``make bench``: the testbed's cost against the same work done by ipyparallel/MPI on the host.
+
+    python -m benchmarks.run [--only bringup,tasks,mpi,images,digits,suite] [--runs 5]
+
+Every figure is measured --runs times after a warm-up and reported as median, min
+and max; a ratio is taken run by run (container run i / host run i) and then
+summarised. Written to benchmarks/results/<UTC time>.{json,md} and, for the newest
+run, latest.json / latest.md. Nothing here asserts: figures are reported.
+
+The host side is built by the benchmark itself: a venv with the image's
+ipyparallel version on the system Python (the image's Python minor), and
+Debian's Open MPI + mpi4py (the image's versions) when the host lacks them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from testbed import digits as digits_mod
+from testbed import docker_env, images, topology
+from testbed.cluster import WORKLOADS, Cluster
+from testbed.errors import TestbedError
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+HOST_VENV = ROOT / "benchmarks" / ".venv-host"
+HOST_PYTHON = "/usr/bin/python3"  # Debian's: the same minor version as the image's
+SECTIONS = ("bringup", "tasks", "mpi", "images", "digits", "suite")
+BENCH_TAG = "ipp-testbed-bench"
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+def stats(values: list[float]) -> dict:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+        "values": values,
+    }
+
+
+def ratios(a: list[float], b: list[float]) -> dict:
+    """Run-by-run a[i] / b[i], summarised."""
+    return stats([x / y for x, y in zip(a, b)])
+
+
+def sh(cmd: list[str] | str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, shell=isinstance(cmd, str), **kw)
+
+
+# -- the host side ---------------------------------------------------------------------------------
+def node_ipyparallel() -> str:
+    for line in (ROOT / "docker" / "requirements-node.txt").read_text().splitlines():
+        if line.startswith("ipyparallel"):
+            return line.strip()
+    return "ipyparallel"
+
+
+def host_venv() -> Path:
+    """A venv on the system Python with the image's ipyparallel (made once)."""
+    py = HOST_VENV / "bin" / "python"
+    stamp = HOST_VENV / ".installed"
+    want = node_ipyparallel()
+    if stamp.is_file() and stamp.read_text().strip() == want:
+        return py
+    if not Path(HOST_PYTHON).exists():
+        raise TestbedError(f"{HOST_PYTHON} is missing: the host side needs the system Python")
+    log(f"making the host venv {HOST_VENV} with {want}")
+    shutil.rmtree(HOST_VENV, ignore_errors=True)
+    r = sh([HOST_PYTHON, "-m", "venv", str(HOST_VENV)])
+    if r.returncode != 0:
+        raise TestbedError(f"{HOST_PYTHON} -m venv failed (install python3-venv): {r.stderr.strip()[-300:]}")
+    r = sh([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", want, "numpy"])
+    if r.returncode != 0:
+        raise TestbedError(f"pip install {want} into the host venv failed: {r.stderr.strip()[-400:]}")
+    stamp.write_text(want + "\n")
+    return py
+
+
+def host_mpi() -> bool:
+    """Open MPI and mpi4py for the system Python, from Debian (the image's versions)."""
+    if shutil.which("mpiexec") and sh([HOST_PYTHON, "-c", "import mpi4py, numpy"]).returncode == 0:
+        return True
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("no Open MPI on the host and no root to install it: host MPI figures are skipped")
+        return False
+    log("installing Debian's openmpi-bin, python3-mpi4py, python3-numpy on the host")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    r = sh("apt-get update -qq && apt-get install -y -qq --no-install-recommends "
+           "openmpi-bin python3-mpi4py python3-numpy", env=env)  # fmt: skip
+    if r.returncode != 0:
+        log(f"apt-get failed, host MPI figures are skipped: {r.stderr.strip()[-300:]}")
+        return False
+    return True
+
+
+class HostCluster:
+    """``ipcluster start -n N`` on the host, in a profile folder of its own."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.py = host_venv()
+        self.bin = self.py.parent
+        self.profile = Path(tempfile.mkdtemp(prefix="ipp-bench-profile-"))
+
+    def up(self) -> float:
+        t0 = time.monotonic()
+        subprocess.run(
+            [str(self.bin / "ipcluster"), "start", f"--n={self.n}", "--daemonize", f"--profile-dir={self.profile}"],
+            capture_output=True,
+            check=True,
+        )
+        self.wait()
+        return time.monotonic() - t0
+
+    def wait(self) -> None:
+        code = (
+            "import sys, time, ipyparallel as ipp\n"
+            "deadline = time.monotonic() + 120\n"
+            "while True:\n"
+            "    try:\n"
+            f"        rc = ipp.Client(profile_dir={str(self.profile)!r}, timeout=5); break\n"
+            "    except (OSError, TimeoutError):\n"
+            "        if time.monotonic() > deadline: sys.exit('no controller')\n"
+            "        time.sleep(0.05)\n"
+            f"rc.wait_for_engines({self.n}, timeout=120)\n"
+        )
+        r = sh([str(self.py), "-c", code])
+        if r.returncode != 0:
+            raise TestbedError(f"host ipcluster -n {self.n}: engines did not register: {r.stderr.strip()[-300:]}")
+
+    def down(self) -> None:
+        sh([str(self.bin / "ipcluster"), "stop", f"--profile-dir={self.profile}"])
+        # whatever ipcluster stop left
+        sh(["pkill", "-f", str(self.profile)])
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def container_cluster(topo_name: str, counts: tuple[int, ...] | None, name: str) -> Cluster:
+    topo = topology.load(topo_name).with_counts(counts)
+    docker_env.clean(docker_env.client(), name)
+    return Cluster(topo, name=name, log=lambda m: None)
+
+
+# -- 1. bring-up --------------------------------------------------------------------------------------
+def bench_bringup(runs: int) -> dict:
+    out = {}
+    for n in (1, 5, 10):
+        host_t, ctr_t, steps = [], [], []
+        for i in range(runs + 1):  # the first is the warm-up
+            h = HostCluster(n)
+            try:
+                th = h.up()
+            finally:
+                h.down()
+            c = container_cluster("plain", (n,), f"bench-plain-{n}")
+            try:
+                c.up()
+                tc = c.timings["up"]
+                step = {k: round(v, 2) for k, v in c.timings.items()}
+            finally:
+                c.down(quiet=True)
+            log(f"bring-up n={n} run {i}{' (warm-up)' if i == 0 else ''}: host {th:.2f}s, containers {tc:.2f}s {step}")
+            if i:
+                host_t.append(th)
+                ctr_t.append(tc)
+                steps.append(step)
+        out[f"n{n}"] = {"host_s": stats(host_t), "containers_s": stats(ctr_t), "ratio": ratios(ctr_t, host_t),
+                        "container_steps": steps}  # fmt: skip
+    return out
+
+
+# -- 2. task overhead -----------------------------------------------------------------------------------
+def _json_line(text: str, what: str) -> dict:
+    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise TestbedError(f"{what} printed no JSON: {text[-500:]}")
+    return json.loads(lines[-1])
+
+
+def bench_tasks(runs: int, tasks: int = 2000, engines: int = 5) -> dict:
+    args = ["--tasks", str(tasks), "--engines", str(engines), "--runs", str(runs)]
+    h = HostCluster(engines)
+    try:
+        h.up()
+        r = sh([str(h.py), str(ROOT / "workloads" / "bench_tasks.py"), *args, "--profile-dir", str(h.profile)])
+        host = _json_line(r.stdout + r.stderr, "host bench_tasks.py")
+    finally:
+        h.down()
+    c = container_cluster("plain", (engines,), "bench-tasks")
+    try:
+        c.up()
+        code, o, e = c.exec("head", ["python3", str(WORKLOADS / "bench_tasks.py"), *args])
+        ctr = _json_line(o + e, "container bench_tasks.py")
+    finally:
+        c.down(quiet=True)
+    out = {"tasks": tasks, "engines": engines}
+    for view in ("lb", "direct"):
+        out[view] = {"host_tasks_per_s": stats(host[view]), "containers_tasks_per_s": stats(ctr[view]),
+                     "ratio": ratios(ctr[view], host[view])}  # fmt: skip
+        log(f"tasks {view}: host {statistics.median(host[view]):.0f}/s, containers "
+            f"{statistics.median(ctr[view]):.0f}/s")  # fmt: skip
+    return out
+
+
+# -- 3. MPI transport ------------------------------------------------------------------------------------
+def _allreduce_summary(doc: dict) -> dict:
+    s = doc["sizes"]
+    return {
+        "hosts": doc["hosts"],
+        "latency_8B_us": stats([x * 1e6 for x in s["8B"]["seconds"]]),
+        "bandwidth_1MiB_MBps": stats([x / 1e6 for x in s["1MiB"]["bytes_per_s"]]),
+        "bandwidth_64MiB_MBps": stats([x / 1e6 for x in s["64MiB"]["bytes_per_s"]]),
+    }
+
+
+def bench_mpi(runs: int) -> dict:
+    out: dict = {}
+    c = container_cluster("remote-engines", None, "bench-mpi")  # two nodes: head and laptop
+    try:
+        c.up(engines=False)
+        for key, across in (("one_container_shm", False), ("two_containers_tcp", True)):
+            code, o, e = c.run_program("bench_allreduce.py", 2, ("--runs", str(runs)), across=across)
+            if code:
+                raise TestbedError(f"bench_allreduce.py ({key}) exit {code}: {e.strip()[-400:]}")
+            out[key] = _allreduce_summary(_json_line(o, key))
+    finally:
+        c.down(quiet=True)
+    if host_mpi():
+        env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+               "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}  # fmt: skip
+        local = str(ROOT / "workloads" / "bench_allreduce.py")
+        for key, mca in (
+            ("host_tcp_loopback", ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
+                                   "--mca", "oob_tcp_if_include", "lo"]),
+            ("host_shm", ["--mca", "btl", "self,vader"]),
+        ):  # fmt: skip
+            r = sh(["mpiexec", "-n", "2", *mca, HOST_PYTHON, local, "--runs", str(runs)], env=env)
+            if r.returncode:
+                log(f"host {key} failed: {r.stderr.strip()[-300:]}")
+                continue
+            out[key] = _allreduce_summary(_json_line(r.stdout, key))
+    host = out.get("host_tcp_loopback")
+    if host:
+        for key in ("one_container_shm", "two_containers_tcp"):
+            out[f"ratio_{key}_vs_host_tcp"] = {
+                "latency": out[key]["latency_8B_us"]["median"] / host["latency_8B_us"]["median"],
+                "bandwidth_1MiB": out[key]["bandwidth_1MiB_MBps"]["median"] / host["bandwidth_1MiB_MBps"]["median"],
+                "bandwidth_64MiB": out[key]["bandwidth_64MiB_MBps"]["median"] / host["bandwidth_64MiB_MBps"]["median"],
+            }
+    if out.get("host_shm"):
+        h = out["host_shm"]
+        out["ratio_one_container_shm_vs_host_shm"] = {
+            "latency": out["one_container_shm"]["latency_8B_us"]["median"] / h["latency_8B_us"]["median"],
+            "bandwidth_64MiB": out["one_container_shm"]["bandwidth_64MiB_MBps"]["median"]
+            / h["bandwidth_64MiB_MBps"]["median"],
+        }
+    for key, v in out.items():
+        if "latency_8B_us" in v:
+            log(f"mpi {key}: latency {v['latency_8B_us']['median']:.1f} us, "
+                f"1 MiB {v['bandwidth_1MiB_MBps']['median']:.0f} MB/s, "
+                f"64 MiB {v['bandwidth_64MiB_MBps']['median']:.0f} MB/s")  # fmt: skip
+    return out
+
+
+# -- 4. images -------------------------------------------------------------------------------------------
+def _context_copy() -> Path:
+    """The build context (what .dockerignore lets in) in a scratch folder, to change without touching ours."""
+    tmp = Path(tempfile.mkdtemp(prefix="ipp-bench-ctx-"))
+    for name in ("docker", "workloads"):
+        shutil.copytree(ROOT / name, tmp / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / ".dockerignore", tmp / ".dockerignore")
+    return tmp
+
+
+def bench_images(runs: int, cold: bool) -> dict:
+    c = docker_env.client()
+    images.build(log=lambda m: None)  # current, so "warm" means warm
+    out: dict = {"image_size_mb": c.images.get(docker_env.DEFAULT_IMAGE).attrs["Size"] / 1e6}
+    warm = []
+    for _ in range(runs + 1):
+        t0 = time.monotonic()
+        images.build(log=lambda m: None)
+        warm.append(time.monotonic() - t0)
+    out["warm_rebuild_s"] = stats(warm[1:])
+    ctx = _context_copy()
+    try:
+        cached, workload, reinstalled = [], [], []
+        for i in range(runs + 1):
+            r = images.docker_build(c, f"{BENCH_TAG}/node:warm", root=ctx, log=lambda m: None)
+            cached.append(r["seconds"])
+            with open(ctx / "workloads" / "hello_mpi.py", "a") as f:
+                f.write(f"# benchmark change {i} {time.time()}\n")
+            r = images.docker_build(c, f"{BENCH_TAG}/node:workload", root=ctx, log=lambda m: None)
+            workload.append(r["seconds"])
+            rebuilt = [s["step"] for s in r["steps"] if not s["cached"] and " RUN " in f" {s['step']} "]
+            reinstalled.append(rebuilt)
+        out["cached_build_s"] = stats(cached[1:])
+        out["workload_change_rebuild_s"] = stats(workload[1:])
+        out["workload_change_reran_steps"] = sorted({s for r in reinstalled for s in r})
+        out["workload_change_reinstalls_packages"] = any(
+            "apt-get" in s or "pip" in s for r in reinstalled for s in r
+        )
+        log(f"images: warm {statistics.median(warm[1:]):.2f}s, cached build {statistics.median(cached[1:]):.1f}s, "
+            f"workload change {statistics.median(workload[1:]):.1f}s (reran RUN steps: "
+            f"{out['workload_change_reran_steps'] or 'none'})")  # fmt: skip
+        if cold:
+            out["cold"] = _cold_build(c, ctx)
+    finally:
+        shutil.rmtree(ctx, ignore_errors=True)
+        for tag in ("node:warm", "node:workload", "node:cold", "base:cold"):
+            try:
+                c.images.remove(f"{BENCH_TAG}/{tag}", force=True)
+            except Exception:  # noqa: BLE001 - not there
+                pass
+    return out
+
+
+def _cold_build(c, ctx: Path) -> dict:
+    """From nothing: debootstrap the base, download the wheels, build with no cache."""
+    log("images: cold build (debootstrap base, wheel download, node image with no cache): a few minutes")
+    t0 = time.monotonic()
+    r = sh(["bash", str(ROOT / "docker" / "make-base.sh"), f"{BENCH_TAG}/base:cold"])
+    if r.returncode:
+        raise TestbedError(f"make-base.sh failed: {r.stderr.strip()[-400:]}")
+    base_s = time.monotonic() - t0
+    wheels = ctx / "docker" / "wheelhouse"
+    shutil.rmtree(wheels, ignore_errors=True)
+    t1 = time.monotonic()
+    saved = images.WHEELHOUSE
+    images.WHEELHOUSE = wheels
+    try:
+        images.ensure_wheelhouse(log=lambda m: None)
+    finally:
+        images.WHEELHOUSE = saved
+    wheels_s = time.monotonic() - t1
+    r2 = images.docker_build(c, f"{BENCH_TAG}/node:cold", root=ctx, base_image=f"{BENCH_TAG}/base:cold",
+                             nocache=True, log=lambda m: None)  # fmt: skip
+    total = time.monotonic() - t0
+    log(f"images: cold {total:.0f}s (base {base_s:.0f}s, wheels {wheels_s:.0f}s, node {r2['seconds']:.0f}s)")
+    return {"total_s": total, "base_s": base_s, "wheels_s": wheels_s, "node_s": r2["seconds"], "runs": 1}
+
+
+# -- 5. digits -------------------------------------------------------------------------------------------
+def bench_digits(runs: int) -> dict:
+    dset = digits_mod.ensure(log=log)
+    c = docker_env.client()
+    folder = str(dset.folder)
+    res = c.containers.run(
+        docker_env.DEFAULT_IMAGE,
+        ["python3", str(WORKLOADS / "bench_digits.py"), f"/data/{dset.files[0].name}", "--runs", str(runs)],
+        volumes={folder: {"bind": "/data", "mode": "ro"}},
+        user="mpi",
+        remove=True,
+        labels={docker_env.LABEL: "bench-digits"},
+    )
+    doc = _json_line(res.decode(), "bench_digits.py")
+    mem = stats(doc["memory_read_bytes_per_s"])
+    limit = mem["median"] / doc["bytes_per_digit"]
+    out = {
+        "lecture_code_digits_per_s": stats(doc["lecture_digits_per_s"]),
+        "numpy_digits_per_s": stats(doc["numpy_digits_per_s"]),
+        "memory_read_MBps": stats([x / 1e6 for x in doc["memory_read_bytes_per_s"]]),
+        "memory_limit_digits_per_s": limit,
+        "lecture_digits_per_s": 1105468.553952061,
+    }
+    out["lecture_code_vs_lecture"] = out["lecture_code_digits_per_s"]["median"] / out["lecture_digits_per_s"]
+    out["numpy_vs_memory_limit"] = out["numpy_digits_per_s"]["median"] / limit
+    log(f"digits: lecture code {out['lecture_code_digits_per_s']['median']:,.0f}/s, numpy "
+        f"{out['numpy_digits_per_s']['median']:,.0f}/s, memory limit {limit:,.0f}/s")  # fmt: skip
+    return out
+
+
+# -- 6. suite --------------------------------------------------------------------------------------------
+def bench_suite(runs: int) -> dict:
+    pytest = str(ROOT / ".venv" / "bin" / "pytest")
+    out = {}
+    for key, args in (("whole_s", []), ("integration_s", ["tests/integration"])):
+        times = []
+        for _ in range(runs):
+            t0 = time.monotonic()
+            r = subprocess.run([pytest, "-q", "-p", "no:cacheprovider", *args], cwd=ROOT, capture_output=True,
+                               text=True)  # fmt: skip
+            times.append(time.monotonic() - t0)
+            tail = (r.stdout.strip().splitlines() or ["?"])[-1]
+            log(f"suite {key}: {times[-1]:.0f}s ({tail})")
+            if r.returncode:
+                out.setdefault("failures", []).append(tail)
+        out[key] = stats(times)
+    return out
+
+
+# -- report ----------------------------------------------------------------------------------------------
+def machine() -> dict:
+    c = docker_env.client()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / 2**30, 1),
+        "docker": c.version().get("Version"),
+        "image": docker_env.DEFAULT_IMAGE,
+    }
+
+
+def headline(res: dict) -> dict:
+    """The figures latest.json must carry (and a few more), flat."""
+    s = res["sections"]
+    h: dict = {}
+    if "bringup" in s:
+        for n in (1, 5, 10):
+            h[f"bringup_ratio_n{n}"] = s["bringup"][f"n{n}"]["ratio"]["median"]
+    if "tasks" in s:
+        h["lb_throughput_ratio"] = s["tasks"]["lb"]["ratio"]["median"]
+        h["direct_throughput_ratio"] = s["tasks"]["direct"]["ratio"]["median"]
+    if "images" in s:
+        h["image_size_mb"] = s["images"]["image_size_mb"]
+        h["warm_rebuild_s"] = s["images"]["warm_rebuild_s"]["median"]
+        h["workload_change_rebuild_s"] = s["images"]["workload_change_rebuild_s"]["median"]
+        if "cold" in s["images"]:
+            h["cold_build_s"] = s["images"]["cold"]["total_s"]
+    if "mpi" in s:
+        for k, v in s["mpi"].items():
+            if k.startswith("ratio_"):
+                for kk, vv in v.items():
+                    h[f"mpi_{k[6:]}_{kk}"] = vv
+    if "digits" in s:
+        h["digits_lecture_code_per_s"] = s["digits"]["lecture_code_digits_per_s"]["median"]
+        h["digits_numpy_per_s"] = s["digits"]["numpy_digits_per_s"]["median"]
+    if "suite" in s:
+        h["suite_whole_s"] = s["suite"]["whole_s"]["median"]
+        h["suite_integration_s"] = s["suite"]["integration_s"]["median"]
+    return h
+
+
+def _row(what: str, st: dict, unit: str = "", fmt: str = "{:.2f}") -> str:
+    def f(v: float) -> str:
+        return fmt.format(v) + unit
+
+    return f"| {what} | {f(st['median'])} | {f(st['min'])} | {f(st['max'])} | {st['runs']} |"
+
+
+def markdown(res: dict) -> str:
+    s = res["sections"]
+    m = res["machine"]
+    lines = [
+        f"# ipp-testbed benchmarks, {res['started']}",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, Docker {m['docker']}. "
+        f"Runs per figure: {res['runs']} after a warm-up. Ratios are containers / host, run by run.",
+        "",
+        "| figure | median | min | max | runs |",
+        "|---|---|---|---|---|",
+    ]
+    if "bringup" in s:
+        for n in (1, 5, 10):
+            b = s["bringup"][f"n{n}"]
+            lines.append(_row(f"bring-up, {n} engine(s): host ipcluster", b["host_s"], " s"))
+            lines.append(_row(f"bring-up, {n} engine(s): containers (plain)", b["containers_s"], " s"))
+            lines.append(_row(f"bring-up ratio, {n} engine(s) (goal <= 1.1)", b["ratio"]))
+    if "tasks" in s:
+        t = s["tasks"]
+        for v, name in (("lb", "load-balanced"), ("direct", "direct")):
+            lines.append(_row(f"{t['tasks']} no-op tasks, {name}: host", t[v]["host_tasks_per_s"], "/s", "{:.0f}"))
+            lines.append(_row(f"{t['tasks']} no-op tasks, {name}: containers", t[v]["containers_tasks_per_s"],
+                              "/s", "{:.0f}"))  # fmt: skip
+            lines.append(_row(f"task throughput ratio, {name} (goal >= 0.95)", t[v]["ratio"]))
+    if "mpi" in s:
+        for key, v in s["mpi"].items():
+            if "latency_8B_us" in v:
+                lines.append(_row(f"Allreduce 8 B latency, {key}", v["latency_8B_us"], " us", "{:.1f}"))
+                lines.append(_row(f"Allreduce 1 MiB, {key}", v["bandwidth_1MiB_MBps"], " MB/s", "{:.0f}"))
+                lines.append(_row(f"Allreduce 64 MiB, {key}", v["bandwidth_64MiB_MBps"], " MB/s", "{:.0f}"))
+    if "images" in s:
+        i = s["images"]
+        lines.append(f"| node image size | {i['image_size_mb']:.0f} MB | | | |")
+        lines.append(_row("warm `make images`, nothing changed", i["warm_rebuild_s"], " s"))
+        lines.append(_row("docker build, all cached", i["cached_build_s"], " s"))
+        lines.append(_row("rebuild after changing one workload file", i["workload_change_rebuild_s"], " s"))
+        lines.append(f"| workload change reinstalls packages | {i['workload_change_reinstalls_packages']} | | | |")
+        if "cold" in i:
+            c = i["cold"]
+            lines.append(f"| cold build from nothing (base {c['base_s']:.0f} s, wheels {c['wheels_s']:.0f} s, "
+                         f"node {c['node_s']:.0f} s) | {c['total_s']:.0f} s | | | 1 |")  # fmt: skip
+    if "digits" in s:
+        d = s["digits"]
+        lines.append(_row("2-digit counts, lecture code, 1 engine", d["lecture_code_digits_per_s"], "/s", "{:,.0f}"))
+        lines.append(_row("2-digit counts, numpy, 1 engine", d["numpy_digits_per_s"], "/s", "{:,.0f}"))
+        lines.append(_row("memory read speed", d["memory_read_MBps"], " MB/s", "{:,.0f}"))
+        lines.append(f"| limit set by memory reads | {d['memory_limit_digits_per_s']:,.0f}/s | | | |")
+        lines.append(f"| lecture's figure (its machine, its code) | {d['lecture_digits_per_s']:,.0f}/s | | | |")
+    if "suite" in s:
+        lines.append(_row("whole test suite (pytest)", s["suite"]["whole_s"], " s", "{:.0f}"))
+        lines.append(_row("integration tests alone", s["suite"]["integration_s"], " s", "{:.0f}"))
+    if "mpi" in s:
+        lines += ["", "MPI ratios (container / host, medians):", ""]
+        for k, v in s["mpi"].items():
+            if k.startswith("ratio_"):
+                lines.append(f"- {k[6:]}: " + ", ".join(f"{kk} {vv:.2f}" for kk, vv in v.items()))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__.split("\n\n")[0])
+    p.add_argument("--only", help=f"comma-separated sections ({','.join(SECTIONS)}); default all")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per figure, after one warm-up (default 5)")
+    p.add_argument("--suite-runs", type=int, default=1, help="runs of the test suite (minutes each; default 1)")
+    p.add_argument("--no-cold", action="store_true", help="skip the cold image build (several minutes)")
+    args = p.parse_args(argv)
+    chosen = [x.strip() for x in args.only.split(",")] if args.only else list(SECTIONS)
+    bad = [x for x in chosen if x not in SECTIONS]
+    if bad:
+        print(f"benchmarks: unknown section(s) {bad}; choose from {SECTIONS}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    res = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs,
+           "machine": machine(), "sections": {}}  # fmt: skip
+    t_all = time.monotonic()
+    try:
+        for sec in chosen:
+            log(f"== {sec}")
+            t0 = time.monotonic()
+            if sec == "bringup":
+                res["sections"][sec] = bench_bringup(args.runs)
+            elif sec == "tasks":
+                res["sections"][sec] = bench_tasks(args.runs)
+            elif sec == "mpi":
+                res["sections"][sec] = bench_mpi(args.runs)
+            elif sec == "images":
+                res["sections"][sec] = bench_images(args.runs, cold=not args.no_cold)
+            elif sec == "digits":
+                res["sections"][sec] = bench_digits(args.runs)
+            elif sec == "suite":
+                res["sections"][sec] = bench_suite(args.suite_runs)
+            log(f"== {sec} done in {time.monotonic() - t0:.0f}s")
+    except TestbedError as e:
+        print(f"benchmarks: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        c = docker_env.client()  # none of the benchmark's clusters left behind (and no one else's touched)
+        for name in docker_env.running_clusters(c):
+            if name.startswith("bench-"):
+                docker_env.clean(c, name)
+    res["elapsed_s"] = time.monotonic() - t_all
+    res["headline"] = headline(res)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = res["started"].replace(":", "")
+    md = markdown(res)
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / f"{stamp}.md").write_text(md)
+    # latest: the newest run's headline figures merged over the previous ones (a run may do a subset)
+    latest_path = RESULTS / "latest.json"
+    try:
+        latest = json.loads(latest_path.read_text())
+    except (OSError, ValueError):
+        latest = {}
+    latest.update(res["headline"])
+    latest.update(machine=res["machine"], updated=res["started"])
+    latest.setdefault("sources", {}).update({sec: f"{stamp}.json" for sec in res["sections"]})
+    latest_path.write_text(json.dumps(latest, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(md)
+    print(md)
+    print(json.dumps(res["headline"], indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
