@@ -112,11 +112,14 @@ def host_mpi() -> bool:
 class HostCluster:
     """``ipcluster start -n N`` on the host, in a profile folder of its own."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, testbed_config: bool = True):
         self.n = n
         self.py = host_venv()
         self.bin = self.py.parent
         self.profile = Path(tempfile.mkdtemp(prefix="ipp-bench-profile-"))
+        if testbed_config:  # like for like: the image's profile (its 500 ms controller heartbeat)
+            for f in (ROOT / "docker" / "ipython").glob("*_config.py"):
+                shutil.copy(f, self.profile / f.name)
 
     def up(self) -> float:
         t0 = time.monotonic()
@@ -161,11 +164,16 @@ def container_cluster(topo_name: str, counts: tuple[int, ...] | None, name: str)
 def bench_bringup(runs: int) -> dict:
     out = {}
     for n in (1, 5, 10):
-        host_t, ctr_t, steps = [], [], []
+        host_t, default_t, ctr_t, steps = [], [], [], []
         for i in range(runs + 1):  # the first is the warm-up
             h = HostCluster(n)
             try:
                 th = h.up()
+            finally:
+                h.down()
+            h = HostCluster(n, testbed_config=False)  # ipyparallel's defaults (3 s heartbeat)
+            try:
+                td = h.up()
             finally:
                 h.down()
             c = container_cluster("plain", (n,), f"bench-plain-{n}")
@@ -175,12 +183,15 @@ def bench_bringup(runs: int) -> dict:
                 step = {k: round(v, 2) for k, v in c.timings.items()}
             finally:
                 c.down(quiet=True)
-            log(f"bring-up n={n} run {i}{' (warm-up)' if i == 0 else ''}: host {th:.2f}s, containers {tc:.2f}s {step}")
+            log(f"bring-up n={n} run {i}{' (warm-up)' if i == 0 else ''}: host {th:.2f}s "
+                f"(ipyparallel defaults {td:.2f}s), containers {tc:.2f}s {step}")  # fmt: skip
             if i:
                 host_t.append(th)
+                default_t.append(td)
                 ctr_t.append(tc)
                 steps.append(step)
         out[f"n{n}"] = {"host_s": stats(host_t), "containers_s": stats(ctr_t), "ratio": ratios(ctr_t, host_t),
+                        "host_defaults_s": stats(default_t), "ratio_vs_host_defaults": ratios(ctr_t, default_t),
                         "container_steps": steps}  # fmt: skip
     return out
 
@@ -360,15 +371,19 @@ def _cold_build(c, ctx: Path) -> dict:
 def bench_digits(runs: int) -> dict:
     dset = digits_mod.ensure(log=log)
     c = docker_env.client()
-    folder = str(dset.folder)
-    res = c.containers.run(
-        docker_env.DEFAULT_IMAGE,
-        ["python3", str(WORKLOADS / "bench_digits.py"), f"/data/{dset.files[0].name}", "--runs", str(runs)],
-        volumes={folder: {"bind": "/data", "mode": "ro"}},
-        user="mpi",
-        remove=True,
-        labels={docker_env.LABEL: "bench-digits"},
-    )
+    from docker.errors import ContainerError
+
+    try:
+        res = c.containers.run(
+            docker_env.DEFAULT_IMAGE,
+            ["python3", str(WORKLOADS / "bench_digits.py"), f"/data/{dset.files[0].name}", "--runs", str(runs)],
+            volumes={str(dset.folder): {"bind": "/data", "mode": "ro"}},
+            user="mpi",
+            remove=True,
+            labels={docker_env.LABEL: "bench-digits"},
+        )
+    except ContainerError as e:
+        raise TestbedError(f"bench_digits.py in a node container failed: {e.stderr!r:.400}") from None
     doc = _json_line(res.decode(), "bench_digits.py")
     mem = stats(doc["memory_read_bytes_per_s"])
     limit = mem["median"] / doc["bytes_per_digit"]
@@ -471,7 +486,9 @@ def markdown(res: dict) -> str:
     if "bringup" in s:
         for n in (1, 5, 10):
             b = s["bringup"][f"n{n}"]
-            lines.append(_row(f"bring-up, {n} engine(s): host ipcluster", b["host_s"], " s"))
+            lines.append(_row(f"bring-up, {n} engine(s): host ipcluster, the image's profile", b["host_s"], " s"))
+            lines.append(_row(f"bring-up, {n} engine(s): host ipcluster, ipyparallel's defaults",
+                              b["host_defaults_s"], " s"))  # fmt: skip
             lines.append(_row(f"bring-up, {n} engine(s): containers (plain)", b["containers_s"], " s"))
             lines.append(_row(f"bring-up ratio, {n} engine(s) (goal <= 1.1)", b["ratio"]))
     if "tasks" in s:
