@@ -148,9 +148,12 @@ class HostCluster:
             raise TestbedError(f"host ipcluster -n {self.n}: engines did not register: {r.stderr.strip()[-300:]}")
 
     def down(self) -> None:
-        sh([str(self.bin / "ipcluster"), "stop", f"--profile-dir={self.profile}"])
+        try:
+            sh([str(self.bin / "ipcluster"), "stop", f"--profile-dir={self.profile}"], timeout=30)
+        except subprocess.TimeoutExpired:
+            log(f"ipcluster stop -n {self.n} hung for 30 s: killing its processes")
         # whatever ipcluster stop left
-        sh(["pkill", "-f", str(self.profile)])
+        sh(["pkill", "-9", "-f", str(self.profile)])
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -205,27 +208,34 @@ def _json_line(text: str, what: str) -> dict:
 
 
 def bench_tasks(runs: int, tasks: int = 2000, engines: int = 5) -> dict:
-    args = ["--tasks", str(tasks), "--engines", str(engines), "--runs", str(runs)]
+    """Both clusters up at once; rounds alternate host, containers, host, ... so drift hits both."""
+    args = ["--tasks", str(tasks), "--engines", str(engines), "--runs", "1"]
     h = HostCluster(engines)
+    c = container_cluster("plain", (engines,), "bench-tasks")
+    host: dict = {"lb": [], "direct": []}
+    ctr: dict = {"lb": [], "direct": []}
     try:
         h.up()
-        r = sh([str(h.py), str(ROOT / "workloads" / "bench_tasks.py"), *args, "--profile-dir", str(h.profile)])
-        host = _json_line(r.stdout + r.stderr, "host bench_tasks.py")
+        c.up()
+        for i in range(runs + 1):  # the first pair is the warm-up
+            r = sh([str(h.py), str(ROOT / "workloads" / "bench_tasks.py"), *args, "--profile-dir", str(h.profile)])
+            one_h = _json_line(r.stdout + r.stderr, "host bench_tasks.py")
+            code, o, e = c.exec("head", ["python3", str(WORKLOADS / "bench_tasks.py"), *args])
+            one_c = _json_line(o + e, "container bench_tasks.py")
+            log(f"tasks run {i}{' (warm-up)' if i == 0 else ''}: lb host {one_h['lb'][0]:.0f}/s, containers "
+                f"{one_c['lb'][0]:.0f}/s; direct host {one_h['direct'][0]:.0f}/s, containers "
+                f"{one_c['direct'][0]:.0f}/s")  # fmt: skip
+            if i:
+                for view in ("lb", "direct"):
+                    host[view] += one_h[view]
+                    ctr[view] += one_c[view]
     finally:
         h.down()
-    c = container_cluster("plain", (engines,), "bench-tasks")
-    try:
-        c.up()
-        code, o, e = c.exec("head", ["python3", str(WORKLOADS / "bench_tasks.py"), *args])
-        ctr = _json_line(o + e, "container bench_tasks.py")
-    finally:
         c.down(quiet=True)
     out = {"tasks": tasks, "engines": engines}
     for view in ("lb", "direct"):
         out[view] = {"host_tasks_per_s": stats(host[view]), "containers_tasks_per_s": stats(ctr[view]),
                      "ratio": ratios(ctr[view], host[view])}  # fmt: skip
-        log(f"tasks {view}: host {statistics.median(host[view]):.0f}/s, containers "
-            f"{statistics.median(ctr[view]):.0f}/s")  # fmt: skip
     return out
 
 
@@ -533,6 +543,30 @@ def markdown(res: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_latest(res: dict, stamp: str) -> dict:
+    """latest.json / latest.md: this run's sections over the previous latest's (a run may do a subset)."""
+    path = RESULTS / "latest.json"
+    try:
+        latest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        latest = {}
+    old = latest.get("sections", {})
+    sections = {**old, **res["sections"]}
+    sources = {**latest.get("sources", {}), **{sec: f"{stamp}.json" for sec in res["sections"]}}
+    if "cold" in old.get("images", {}) and "cold" not in sections.get("images", {}):  # a --no-cold run
+        sections["images"] = {**sections["images"], "cold": old["images"]["cold"]}
+        old_src = latest.get("sources", {})
+        sources["images cold build"] = old_src.get("images cold build", old_src.get("images"))
+    merged = {"started": res["started"], "runs": res["runs"], "machine": res["machine"], "sections": sections}
+    latest = {**headline(merged), "machine": res["machine"], "updated": res["started"], "sources": sources,
+              "sections": sections}  # fmt: skip
+    path.write_text(json.dumps(latest, indent=2) + "\n")
+    md = markdown(merged)
+    md += "\nSections measured in: " + ", ".join(f"{k} {v}" for k, v in sources.items()) + "\n"
+    (RESULTS / "latest.md").write_text(md)
+    return latest
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", help=f"comma-separated sections ({','.join(SECTIONS)}); default all")
@@ -581,17 +615,7 @@ def main(argv: list[str] | None = None) -> int:
     md = markdown(res)
     (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=2) + "\n")
     (RESULTS / f"{stamp}.md").write_text(md)
-    # latest: the newest run's headline figures merged over the previous ones (a run may do a subset)
-    latest_path = RESULTS / "latest.json"
-    try:
-        latest = json.loads(latest_path.read_text())
-    except (OSError, ValueError):
-        latest = {}
-    latest.update(res["headline"])
-    latest.update(machine=res["machine"], updated=res["started"])
-    latest.setdefault("sources", {}).update({sec: f"{stamp}.json" for sec in res["sections"]})
-    latest_path.write_text(json.dumps(latest, indent=2) + "\n")
-    (RESULTS / "latest.md").write_text(md)
+    write_latest(res, stamp)
     print(md)
     print(json.dumps(res["headline"], indent=2))
     return 0

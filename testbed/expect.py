@@ -87,15 +87,17 @@ def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]
     bounds = scatter_bounds(length, len(placed))
     chunk_sum = {eid: _arange_sum(*bounds[i]) for i, (eid, *_rest) in enumerate(placed)}
     world_sum: dict[int, int] = {}
-    for eid, _gi, world, _rank, _size in placed:
+    world_size: dict[int, int] = {}
+    for eid, _gi, world, _rank, size in placed:
         world_sum[world] = world_sum.get(world, 0) + chunk_sum[eid]
+        world_size[world] = size
 
     # merged: the worlds joined in order of their smallest engine id, each keeping
     # its ranks (Intercomm.Merge puts the accepting, first world low)
     merged_offset, offset = {}, 0
     for world in sorted(world_sum):
         merged_offset[world] = offset
-        offset += next(size for _e, _g, w, _r, size in placed if w == world)
+        offset += world_size[world]
     total = float(sum(world_sum.values()))
 
     out = []
