@@ -18,6 +18,7 @@ ONLY        ?=
 OUT         ?= results
 BENCH       ?=
 RUNS        ?= 5
+BENCH_ARGS  ?=
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
@@ -88,7 +89,7 @@ reproduce: images ## every lecture experiment beside the lecture's figures: OUT/
 	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY))
 
 bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/results/ (BENCH=bringup,tasks RUNS=5)
-	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH))
+	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH)) $(BENCH_ARGS)
 
 test: images ## the whole test suite (unit + integration); sets everything up first
 	@$(PYTEST) $(PYTEST_ARGS)

@@ -56,3 +56,12 @@ def test_reproduce_writes_the_report(docker_client, tmp_path):
     assert doc["machine"]["ipyparallel"] == "9.2.0"
     assert "data:image/png;base64," in paths["html"].read_text()
     assert (tmp_path / "L2_one_digit_freqs.png").exists()
+
+
+@pytest.mark.parametrize("exp_id", ["L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "B1", "B2"])
+def test_catalogue_experiment_agrees_with_the_lecture(clusters, tmp_path, exp_id):
+    """Each of reproduce's L4-L11, B1, B2 on its topology's session cluster (the lecture's parameters)."""
+    (exp,) = experiments.get([exp_id])
+    out = exp.run(Context(clusters(exp.topology), tmp_path, Params(), log=print))
+    assert out.ok, [(r.what, r.lecture, r.testbed) for r in out.rows if r.agree is False]
+    assert any(r.agree for r in out.rows)  # something was compared
