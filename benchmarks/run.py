@@ -29,7 +29,7 @@ from pathlib import Path
 
 from testbed import digits as digits_mod
 from testbed import docker_env, images, topology
-from testbed.cluster import WORKLOADS, Cluster
+from testbed.cluster import WORKLOADS, Cluster, last_json
 from testbed.errors import TestbedError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -200,13 +200,6 @@ def bench_bringup(runs: int) -> dict:
 
 
 # -- 2. task overhead -----------------------------------------------------------------------------------
-def _json_line(text: str, what: str) -> dict:
-    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise TestbedError(f"{what} printed no JSON: {text[-500:]}")
-    return json.loads(lines[-1])
-
-
 def bench_tasks(runs: int, tasks: int = 2000, engines: int = 5) -> dict:
     """Both clusters up at once; rounds alternate host, containers, host, ... so drift hits both."""
     args = ["--tasks", str(tasks), "--engines", str(engines), "--runs", "1"]
@@ -219,9 +212,9 @@ def bench_tasks(runs: int, tasks: int = 2000, engines: int = 5) -> dict:
         c.up()
         for i in range(runs + 1):  # the first pair is the warm-up
             r = sh([str(h.py), str(ROOT / "workloads" / "bench_tasks.py"), *args, "--profile-dir", str(h.profile)])
-            one_h = _json_line(r.stdout + r.stderr, "host bench_tasks.py")
+            one_h = last_json(r.stdout, r.stderr, "host bench_tasks.py")
             code, o, e = c.exec("head", ["python3", str(WORKLOADS / "bench_tasks.py"), *args])
-            one_c = _json_line(o + e, "container bench_tasks.py")
+            one_c = last_json(o, e, "container bench_tasks.py")
             log(f"tasks run {i}{' (warm-up)' if i == 0 else ''}: lb host {one_h['lb'][0]:.0f}/s, containers "
                 f"{one_c['lb'][0]:.0f}/s; direct host {one_h['direct'][0]:.0f}/s, containers "
                 f"{one_c['direct'][0]:.0f}/s")  # fmt: skip
@@ -259,7 +252,7 @@ def bench_mpi(runs: int) -> dict:
             code, o, e = c.run_program("bench_allreduce.py", 2, ("--runs", str(runs)), across=across)
             if code:
                 raise TestbedError(f"bench_allreduce.py ({key}) exit {code}: {e.strip()[-400:]}")
-            out[key] = _allreduce_summary(_json_line(o, key))
+            out[key] = _allreduce_summary(last_json(o, e, key))
     finally:
         c.down(quiet=True)
     if host_mpi():
@@ -275,7 +268,7 @@ def bench_mpi(runs: int) -> dict:
             if r.returncode:
                 log(f"host {key} failed: {r.stderr.strip()[-300:]}")
                 continue
-            out[key] = _allreduce_summary(_json_line(r.stdout, key))
+            out[key] = _allreduce_summary(last_json(r.stdout, r.stderr, key))
     host = out.get("host_tcp_loopback")
     if host:
         for key in ("one_container_shm", "two_containers_tcp"):
@@ -402,7 +395,7 @@ def bench_digits(runs: int) -> dict:
         )
     except ContainerError as e:
         raise TestbedError(f"bench_digits.py in a node container failed: {e.stderr!r:.400}") from None
-    doc = _json_line(res.decode(), "bench_digits.py")
+    doc = last_json(res.decode(), "", "bench_digits.py")
     mem = stats(doc["memory_read_bytes_per_s"])
     limit = mem["median"] / doc["bytes_per_digit"]
     out = {

@@ -37,6 +37,17 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
 
 
+def last_json(out: str, err: str, what: str) -> dict:
+    """The last JSON object a workload printed on a line of its own; its ``error``, if any, raised."""
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise TestbedError(f"{what} printed no result: {err.strip()[-800:]}")
+    doc = json.loads(lines[-1])
+    if "error" in doc:
+        raise TestbedError(f"{what}: {doc['error']}")
+    return doc
+
+
 def project_name(cluster: str) -> str:
     return f"ipp-testbed-{cluster}"
 
@@ -134,17 +145,9 @@ class Cluster:
 
     def node_json(self, cmd: list[str]) -> dict:
         """Run testbed_node.py on the controller node and parse its JSON answer."""
-        code, out, err = self.exec(self.topology.controller, ["python3", str(NODE_PY), *cmd])
-        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-        if not lines:
-            raise TestbedError(
-                f"testbed_node.py {cmd[0]} on {self.topology.controller} printed no result "
-                f"(exit {code}): {err.strip()[-600:]}"
-            )
-        doc = json.loads(lines[-1])
-        if "error" in doc:
-            raise TestbedError(f"{self.topology.controller}: {doc['error']}")
-        return doc
+        ctr = self.topology.controller
+        code, out, err = self.exec(ctr, ["python3", str(NODE_PY), *cmd])
+        return last_json(out, err, f"testbed_node.py {cmd[0]} on {ctr} (exit {code})")
 
     # -- lifecycle --------------------------------------------------------------
     def preflight(self) -> None:

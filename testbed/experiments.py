@@ -10,7 +10,6 @@ lecture (``../shared/LECTURE.md``); never from the output being checked.
 from __future__ import annotations
 
 import io
-import json
 import os
 import tarfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from . import digits as digits_mod
 from . import programs
 from .checks import compare, format_table
-from .cluster import LOGS, WORKLOADS, Cluster
+from .cluster import LOGS, WORKLOADS, Cluster, last_json
 from .errors import TestbedError
 from .expect import derive, scatter_bounds
 
@@ -125,21 +124,11 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _json_from(out: str, err: str, what: str) -> dict:
-    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise TestbedError(f"{what} printed no result: {err.strip()[-800:]}")
-    doc = json.loads(lines[-1])
-    if "error" in doc:
-        raise TestbedError(f"{what}: {doc['error']}")
-    return doc
-
-
 def _client(ctx: Context, script: str, *args: str) -> dict:
     """Run a workload as a client on the controller node (where the lecture's session ran)."""
     ctr = ctx.cluster.topology.controller
     code, out, err = ctx.cluster.exec(ctr, ["python3", str(WORKLOADS / script), *args])
-    return _json_from(out, err, f"{script} on {ctr} (exit {code})")
+    return last_json(out, err, f"{script} on {ctr} (exit {code})")
 
 
 # -- L1 ------------------------------------------------------------------------------------
