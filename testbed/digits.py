@@ -16,7 +16,9 @@ computed here:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -137,6 +139,16 @@ def verify(decimals: str, prefix: int = 1_000_000) -> dict:
     return checks
 
 
+@functools.cache
+def pidigits():
+    """workloads/pidigits.py, the counting code the engines run, loaded here on the host."""
+    path = Path(__file__).resolve().parent.parent / "workloads" / "pidigits.py"
+    spec = importlib.util.spec_from_file_location("pidigits", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 # -- files -----------------------------------------------------------------------------
 def layout(decimals: str) -> str:
     """The lecture's layout: digits in groups of 10, 10 groups a line, spaces and newlines only."""
@@ -162,6 +174,7 @@ class DigitSet:
     files: list[Path]
     per_file: int
     manifest: dict
+    cached: bool = False  # found in the cache (and intact) rather than computed now
 
     @property
     def total(self) -> int:
@@ -181,7 +194,7 @@ def _cached(folder: Path, n_files: int, per_file: int) -> DigitSet | None:
         if not path.is_file() or path.stat().st_size != entry["bytes"] or _sha256(path) != entry["sha256"]:
             return None
         files.append(path)
-    return DigitSet(folder, files, per_file, manifest)
+    return DigitSet(folder, files, per_file, manifest, cached=True)
 
 
 def ensure(

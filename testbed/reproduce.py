@@ -78,7 +78,8 @@ def run(
     machine: dict = {}
     meta: dict = {"started": started, "params": {k: str(v) for k, v in vars(params).items()}}
 
-    if any(e.id == "L3" for e in experiments):
+    dset = None
+    if any(e.id == "L3" for e in experiments):  # before any cluster takes the CPU
         t0 = time.monotonic()
         dset = digits_mod.ensure(
             params.digit_files, params.digits_per_file, params.digit_cache, log=log, check_prefix=params.check_prefix
@@ -112,7 +113,7 @@ def run(
                     t0 = time.monotonic()
                     log(f"-- {exp.id}: {exp.title}")
                     try:
-                        outcome = exp.run(Context(cluster, out, params, log, machine))
+                        outcome = exp.run(Context(cluster, out, params, log, machine, dset))
                     except TestbedError as e:
                         outcome = _failed(exp, str(e))
                     outcome.title = exp.title

@@ -1,16 +1,11 @@
 """The lecture's generator-based frequency code and the vectorised one count the same pairs."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from testbed import digits
 
-spec = importlib.util.spec_from_file_location("pidigits", Path(__file__).parents[2] / "workloads/pidigits.py")
-pidigits = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pidigits)
+pidigits = digits.pidigits()
 
 
 @pytest.fixture(scope="module")
