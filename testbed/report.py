@@ -25,6 +25,13 @@ def _plt():
     return plt
 
 
+def _save(plt, fig, out: Path, name: str) -> str:
+    fig.tight_layout()
+    fig.savefig(out / name, dpi=100)
+    plt.close(fig)
+    return name
+
+
 # -- plots --------------------------------------------------------------------------------------
 def plot_gantt(out: Path, name: str, tasks: dict[str, list[dict]], heavy: int) -> str:
     """Each task a bar from its start to its end, one row per engine, for both views (the lecture's picture)."""
@@ -44,10 +51,7 @@ def plot_gantt(out: Path, name: str, tasks: dict[str, list[dict]], heavy: int) -
         ax.set_title(f"{titles.get(view, view)}: {len(ts)} tasks, last ends at {wall:.2f} s", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     axes[-1].set_xlabel("seconds since the first task started (red: heavy task, blue: light)")
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=100)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, out, name)
 
 
 def plot_one_digit(out: Path, name: str, freqs: list[int], n: int) -> str:
@@ -60,10 +64,7 @@ def plot_one_digit(out: Path, name: str, freqs: list[int], n: int) -> str:
     ax.set_ylabel("count")
     ax.set_title(f"one-digit frequencies of the first {n:,} decimals of pi")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=100)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, out, name)
 
 
 def plot_two_digit(out: Path, name: str, freqs: list[int], label: str) -> str:
@@ -77,10 +78,7 @@ def plot_two_digit(out: Path, name: str, freqs: list[int], label: str) -> str:
     ax.set_ylim(0.0095, 0.0105)
     ax.set_title(f"2-digit frequencies of {label} decimals of pi ({total:,} pairs)")
     ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=100)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, out, name)
 
 
 def plot_throughput(out: Path, name: str, dps: dict, engines: int, lecture: dict) -> str:
@@ -97,10 +95,7 @@ def plot_throughput(out: Path, name: str, dps: dict, engines: int, lecture: dict
     ax.set_yscale("log")
     ax.set_title("2-digit frequency throughput")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / name, dpi=100)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, out, name)
 
 
 # -- documents ------------------------------------------------------------------------------------
