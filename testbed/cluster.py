@@ -196,9 +196,8 @@ class Cluster:
                 f"docker compose up failed for {self.topology.path.name}: "
                 f"{err[-1] if err else 'exit ' + str(e.returncode)}"
             ) from None
-        # the testbed's logs, hostfiles and the scratch folder of `testbed run`, on every node
-        for svc in self.topology.nodes:
-            self.exec(svc, ["mkdir", "-p", str(LOGS / "run")])
+        # the testbed's logs, hostfiles and `testbed run`'s scratch folder (LOGS, LOGS/run)
+        # are in the image, owned by mpi: no exec per node here
         if self.topology.shared:  # one volume on every node
             self.exec(self.topology.controller, ["mkdir", "-p", str(PurePosixPath(self.topology.shared) / "run")])
         self.timings["nodes"] = time.monotonic() - t
@@ -267,9 +266,8 @@ class Cluster:
         ctl = self.topology.controller
         host = self.topology.hostname(ctl)
         self.log(f"[{self.name}] {ctl}: ipcontroller --ip=0.0.0.0 --location={host}")
-        self.sh(ctl, f"exec ipcontroller --ip=0.0.0.0 --location={host} >{LOGS}/controller.log 2>&1", detach=True)
         try:
-            self.node_json(["wait", "0", "--timeout", str(self.register_timeout)])
+            self._wait(0, start=(ctl, f"exec ipcontroller --ip=0.0.0.0 --location={host}", LOGS / "controller.log"))
         except TestbedError as e:
             _, tail, _ = self.sh(ctl, f"tail -n 15 {LOGS}/controller.log")
             raise TestbedError(f"the controller on {ctl} did not come up: {e}\n{tail.rstrip()}") from None
@@ -323,13 +321,12 @@ class Cluster:
                     "--MPIEngineSetLauncher.mpi_args=--ompi-server "
                     f"--MPIEngineSetLauncher.mpi_args=file:{NAME_SERVER_URI} "
                 )
-            code, out, err = self.sh(
+            self._wait_engines(target, group, start=(
                 node,
-                f"ipcluster start --daemonize --n={group.engines} --engines={engines} {mpi_args}"
-                f"--ip=0.0.0.0 --location={host} >{log} 2>&1; rc=$?; tail -5 {log}; exit $rc",
-            )
-            if code != 0:
-                raise TestbedError(f"ipcluster start failed on {node} (exit {code}): {out.strip()}")
+                f"exec ipcluster start --daemonize --n={group.engines} --engines={engines} {mpi_args}"
+                f"--ip=0.0.0.0 --location={host}",
+                log,
+            ))  # fmt: skip
         else:
             engine_file = self._engine_file_on(node)
             for host in group.rank_hosts:  # no shared filesystem: each rank's node gets a copy
@@ -338,12 +335,9 @@ class Cluster:
                 flag = "--mpi " if group.mpi else ""
                 for i in range(group.engines):
                     self.log(f"[{self.name}] {node}: ipengine {flag}(engine {base + i + 1} of {target})")
-                    self.sh(
-                        node,
-                        f"exec ipengine {flag}--file={engine_file} >{LOGS}/{group.name}-{i}.log 2>&1",
-                        detach=True,
-                    )
-                    self._wait_engines(base + i + 1, group)
+                    self._wait_engines(base + i + 1, group, start=(
+                        node, f"exec ipengine {flag}--file={engine_file}", LOGS / f"{group.name}-{i}.log"
+                    ))  # fmt: skip
             elif group.launch == "mpiexec":
                 # each rank asks for engine id base + its rank (or the reverse, for
                 # order: descending), read from Open MPI's rank variable at start
@@ -362,21 +356,33 @@ class Cluster:
                     f"(ids {base}..{target - 1}, {group.order} by rank"
                     + (f", on {', '.join(group.hosts)})" if group.hosts else ")")
                 )
-                self.sh(
-                    node,
-                    f"exec mpiexec -n {group.engines} {where}{self._mpi_extra()} {engine} >{log} 2>&1",
-                    detach=True,
-                )
+                self._wait_engines(target, group, start=(
+                    node, f"exec mpiexec -n {group.engines} {where}{self._mpi_extra()} {engine}", log
+                ))  # fmt: skip
             else:  # pragma: no cover - topology validates launch
                 raise TestbedError(f"unknown launch {group.launch!r}")
-        if group.launch != "ipengine":  # hand-started engines were awaited one by one
-            self._wait_engines(target, group)
         self.timings[f"group:{group.name}"] = time.monotonic() - t
         self.log(f"[{self.name}] {target} engine(s) registered ({time.monotonic() - t:.1f}s)")
 
-    def _wait_engines(self, n: int, group: Group) -> None:
+    def _wait(self, n: int, start: tuple[str, str, PurePosixPath] | None = None) -> dict:
+        """Wait on the controller node until ``n`` engines are registered.
+
+        ``start`` = (node, shell command, log): that command is started first. On the
+        controller node one ``docker exec`` starts it and waits (the waiting client's
+        imports overlap the start); on another node it is started detached, then awaited.
+        """
+        cmd = ["wait", str(n), "--timeout", str(self.register_timeout)]
+        if start:
+            node, script, log = start
+            if node == self.topology.controller:
+                cmd += ["--start", script, "--log", str(log)]
+            else:
+                self.sh(node, f"{script} >{log} 2>&1", detach=True)
+        return self.node_json(cmd)
+
+    def _wait_engines(self, n: int, group: Group, start: tuple[str, str, PurePosixPath] | None = None) -> None:
         try:
-            doc = self.node_json(["wait", str(n), "--timeout", str(self.register_timeout)])
+            doc = self._wait(n, start)
             self.id_history.append(doc["ids"])
         except TestbedError as e:
             _, tail, _ = self.sh(group.node, f"tail -n 15 {LOGS}/{group.name}*.log 2>/dev/null")

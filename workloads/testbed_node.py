@@ -2,6 +2,7 @@
 the lecture's IPython session did, so client and engines share one Python.
 
     python testbed_node.py wait N [--timeout S]     block until N engines registered
+    python testbed_node.py wait N --start CMD --log F   start CMD (controller, engines) first
     python testbed_node.py report --scatter N [--engines K] [--timeout S]
     python testbed_node.py p2p --scatter N       the lecture's Send/Recv on the engines
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -27,11 +29,38 @@ def fail(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def connect(n: int, timeout: float):
+def start(cmd: str, log: str) -> subprocess.Popen:
+    """Start ``cmd`` (a shell command) in a session of its own, output to ``log``.
+
+    It outlives this process (ipcluster daemonizes; an mpiexec or an ipengine runs
+    on), so the testbed starts a group and waits for it with one ``docker exec``,
+    and this client's imports overlap the start instead of following it.
+    """
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            ["sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def check_started(proc: subprocess.Popen | None, log: str | None) -> None:
+    """Fail at once, with its log's tail, if the started command has already failed."""
+    if proc is None or proc.poll() in (None, 0):
+        return
+    try:
+        with open(log, errors="replace") as f:
+            tail = "".join(f.readlines()[-8:]).strip()
+    except OSError:
+        tail = ""
+    fail(f"`{proc.args[-1]}` exited with status {proc.returncode}" + (f":\n{tail}" if tail else ""))
+
+
+def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None):
     import ipyparallel as ipp
 
     deadline = time.monotonic() + timeout
     while True:
+        check_started(proc, log)
         try:
             rc = ipp.Client(timeout=max(1.0, deadline - time.monotonic()))
             break
@@ -39,10 +68,21 @@ def connect(n: int, timeout: float):
             # the controller writes its connection file when it is up
             if time.monotonic() > deadline:
                 fail(f"no controller to connect to within {timeout:.0f}s: {e}")
-            time.sleep(0.2)
+            time.sleep(0.05)
     try:
-        rc.wait_for_engines(n, timeout=max(0.0, deadline - time.monotonic()))
+        if proc is None:
+            rc.wait_for_engines(n, timeout=max(0.0, deadline - time.monotonic()))
+        else:  # in slices, so that a launch which dies is reported, not waited out
+            while True:
+                check_started(proc, log)
+                try:
+                    rc.wait_for_engines(n, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+                    break
+                except TimeoutError:
+                    if time.monotonic() > deadline:
+                        raise
     except TimeoutError:
+        check_started(proc, log)
         fail(
             f"only {len(rc.ids)} of {n} engines registered within {timeout:.0f}s "
             f"(registered ids: {sorted(rc.ids)})"
@@ -51,7 +91,10 @@ def connect(n: int, timeout: float):
 
 
 def cmd_wait(args) -> None:
-    rc = connect(args.n, args.timeout)
+    if args.start and not args.log:
+        fail("--start needs --log")
+    proc = start(args.start, args.log) if args.start else None
+    rc = connect(args.n, args.timeout, proc, args.log)
     print(json.dumps({"ids": sorted(rc.ids)}))
     rc.close()
 
@@ -141,6 +184,8 @@ def main(argv=None) -> None:
     w = sub.add_parser("wait", help="block until N engines are registered")
     w.add_argument("n", type=int)
     w.add_argument("--timeout", type=float, default=120.0)
+    w.add_argument("--start", help="a shell command to start first (it is left running)")
+    w.add_argument("--log", help="where the started command's output goes")
     w.set_defaults(func=cmd_wait)
     on_engines = argparse.ArgumentParser(add_help=False)  # what report and p2p share
     on_engines.add_argument("--scatter", type=int, default=32)

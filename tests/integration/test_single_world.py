@@ -110,3 +110,23 @@ def test_failed_bring_up_tears_everything_down(docker_client):
         cluster.up()
     assert docker_env.cluster_containers(docker_client, name) == []
     assert docker_client.networks.list(filters={"label": f"{docker_env.LABEL}={name}"}) == []
+
+
+def test_a_launch_that_dies_is_reported_not_waited_out(docker_client):
+    # what cluster.py does for a group on the controller node: one exec starts and waits
+    ctr = docker_client.containers.run(
+        docker_env.DEFAULT_IMAGE,
+        ["python3", "testbed_node.py", "wait", "1", "--timeout", "60",
+         "--start", "echo no-such-launcher >&2; exit 3", "--log", "/tmp/testbed/launch.log"],
+        user="mpi", detach=True, labels={docker_env.LABEL: "it-launch-dies"},
+    )  # fmt: skip
+    try:
+        status = ctr.wait(timeout=120)["StatusCode"]
+        out = ctr.logs(stdout=True, stderr=False).decode()
+    finally:
+        ctr.remove(force=True)
+    assert status == 2
+    doc = json.loads(out.strip().splitlines()[-1])
+    # with a 60 s timeout and no controller, only the started command's own failure says this
+    assert "exited with status 3" in doc["error"]
+    assert "no-such-launcher" in doc["error"]
