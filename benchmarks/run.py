@@ -1,6 +1,6 @@
 """``make bench``: the testbed's cost against the same work done by ipyparallel/MPI on the host.
 
-    python -m benchmarks.run [--only bringup,tasks,mpi,images,digits,suite] [--runs 5]
+    python -m benchmarks.run [--only bringup,fs,tasks,mpi,images,digits,suite] [--runs 5]
 
 Every figure is measured --runs times after a warm-up and reported as median, min
 and max; a ratio is taken run by run (container run i / host run i) and then
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 HOST_VENV = ROOT / "benchmarks" / ".venv-host"
 HOST_PYTHON = "/usr/bin/python3"  # Debian's: the same minor version as the image's
-SECTIONS = ("bringup", "tasks", "mpi", "images", "digits", "suite")
+SECTIONS = ("bringup", "fs", "tasks", "mpi", "images", "digits", "suite")
 BENCH_TAG = "ipp-testbed-bench"
 
 
@@ -196,6 +196,39 @@ def bench_bringup(runs: int) -> dict:
         out[f"n{n}"] = {"host_s": stats(host_t), "containers_s": stats(ctr_t), "ratio": ratios(ctr_t, host_t),
                         "host_defaults_s": stats(default_t), "ratio_vs_host_defaults": ratios(ctr_t, default_t),
                         "container_steps": steps}  # fmt: skip
+    return out
+
+
+# -- 1b. why a Python process starts slower in a container here -----------------------------------------
+def bench_fs(runs: int) -> dict:
+    """Path lookups and ``import ipyparallel``: host, node container as mpi, node container as root.
+
+    On a daemon whose storage driver is fuse-overlayfs, a lookup that starts at '/'
+    may go to the FUSE daemon; Python's imports make several per module.
+    """
+    c = docker_env.client()
+    args = ["--runs", str(runs)]
+    r = sh([str(host_venv()), str(ROOT / "workloads" / "bench_fs.py"), *args])
+    docs = {"host": last_json(r.stdout, r.stderr, "host bench_fs.py")}
+    from docker.errors import ContainerError
+
+    for who in ("mpi", "root"):
+        try:
+            res = c.containers.run(docker_env.DEFAULT_IMAGE, ["python3", str(WORKLOADS / "bench_fs.py"), *args],
+                                   user=who, remove=True, labels={docker_env.LABEL: "bench-fs"})  # fmt: skip
+        except ContainerError as e:
+            raise TestbedError(f"bench_fs.py in a node container failed: {e.stderr!r:.400}") from None
+        docs[f"container_{who}"] = last_json(res.decode(), "", f"bench_fs.py as {who}")
+    out: dict = {"storage_driver": c.info().get("Driver")}
+    for where, d in docs.items():
+        out[where] = {k: stats(d[k]) for k in ("stat_abs_us", "stat_rel_us", "import_ipyparallel_s")}
+    for where in ("container_mpi", "container_root"):
+        out[f"import_ratio_{where}"] = ratios(docs[where]["import_ipyparallel_s"], docs["host"]["import_ipyparallel_s"])
+    log(f"fs ({out['storage_driver']}): stat of an absolute path host {out['host']['stat_abs_us']['median']:.1f} us, "
+        f"container as mpi {out['container_mpi']['stat_abs_us']['median']:.1f} us, as root "
+        f"{out['container_root']['stat_abs_us']['median']:.1f} us; import ipyparallel host "
+        f"{out['host']['import_ipyparallel_s']['median']:.2f} s, container as mpi "
+        f"{out['container_mpi']['import_ipyparallel_s']['median']:.2f} s")  # fmt: skip
     return out
 
 
@@ -452,6 +485,9 @@ def headline(res: dict) -> dict:
     if "bringup" in s:
         for n in (1, 5, 10):
             h[f"bringup_ratio_n{n}"] = s["bringup"][f"n{n}"]["ratio"]["median"]
+    if "fs" in s:
+        h["storage_driver"] = s["fs"]["storage_driver"]
+        h["import_ratio_container_mpi"] = s["fs"]["import_ratio_container_mpi"]["median"]
     if "tasks" in s:
         h["lb_throughput_ratio"] = s["tasks"]["lb"]["ratio"]["median"]
         h["direct_throughput_ratio"] = s["tasks"]["direct"]["ratio"]["median"]
@@ -502,6 +538,16 @@ def markdown(res: dict) -> str:
                               b["host_defaults_s"], " s"))  # fmt: skip
             lines.append(_row(f"bring-up, {n} engine(s): containers (plain)", b["containers_s"], " s"))
             lines.append(_row(f"bring-up ratio, {n} engine(s) (goal <= 1.1)", b["ratio"]))
+    if "fs" in s:
+        f = s["fs"]
+        for where, name in (("host", "host"), ("container_mpi", "container, user mpi"),
+                            ("container_root", "container, root")):  # fmt: skip
+            lines.append(_row(f"stat() of an absolute path, {name} ({f['storage_driver']})", f[where]["stat_abs_us"],
+                              " us", "{:.1f}"))  # fmt: skip
+            lines.append(_row(f"stat() of the same file, relative path, {name}", f[where]["stat_rel_us"], " us",
+                              "{:.1f}"))  # fmt: skip
+            lines.append(_row(f"`import ipyparallel` in a new process, {name}", f[where]["import_ipyparallel_s"],
+                              " s"))  # fmt: skip
     if "tasks" in s:
         t = s["tasks"]
         for v, name in (("lb", "load-balanced"), ("direct", "direct")):
@@ -591,6 +637,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             if sec == "bringup":
                 res["sections"][sec] = bench_bringup(args.runs)
+            elif sec == "fs":
+                res["sections"][sec] = bench_fs(args.runs)
             elif sec == "tasks":
                 res["sections"][sec] = bench_tasks(args.runs)
             elif sec == "mpi":
