@@ -540,10 +540,10 @@ def markdown(res: dict) -> str:
             lines.append(_row(f"bring-up ratio, {n} engine(s) (goal <= 1.1)", b["ratio"]))
     if "fs" in s:
         f = s["fs"]
-        for where, name in (("host", "host"), ("container_mpi", "container, user mpi"),
-                            ("container_root", "container, root")):  # fmt: skip
-            lines.append(_row(f"stat() of an absolute path, {name} ({f['storage_driver']})", f[where]["stat_abs_us"],
-                              " us", "{:.1f}"))  # fmt: skip
+        drv = f["storage_driver"]
+        for where, name in (("host", "host"), ("container_mpi", f"container ({drv}), user mpi"),
+                            ("container_root", f"container ({drv}), root")):  # fmt: skip
+            lines.append(_row(f"stat() of an absolute path, {name}", f[where]["stat_abs_us"], " us", "{:.1f}"))
             lines.append(_row(f"stat() of the same file, relative path, {name}", f[where]["stat_rel_us"], " us",
                               "{:.1f}"))  # fmt: skip
             lines.append(_row(f"`import ipyparallel` in a new process, {name}", f[where]["import_ipyparallel_s"],
