@@ -46,3 +46,38 @@ def test_markdown_table():
     assert "| bring-up ratio, 5 engine(s) (goal <= 1.1) | 1.10 | 1.10 | 1.10 | 5 |" in md
     assert "| task throughput ratio, load-balanced (goal >= 0.95) | 0.90 |" in md
     assert "| workload change reinstalls packages | False |" in md
+
+
+def _cold(total):
+    one = {"total_s": total, "base_s": 30.0, "wheels_s": 2.0, "node_s": total - 32.0}
+    return {**one, "runs": 1, "all": [one]}
+
+
+def test_latest_cites_the_run_that_measured_each_figure(tmp_path, monkeypatch):
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    first = _synthetic()
+    first["sections"]["images"]["cold"] = _cold(150.0)
+    run.write_latest(first, "A")
+    # a later run without a cold build keeps A's cold build, and says it is A's
+    second = _synthetic()
+    latest = run.write_latest(second, "B")
+    assert latest["cold_build_s"] == 150.0
+    assert latest["sources"]["images"] == "B.json" and latest["sources"]["images cold build"] == "A.json"
+    # a run with its own cold build replaces it, and no older source is cited for it
+    third = _synthetic()
+    third["sections"]["images"]["cold"] = _cold(160.0)
+    latest = run.write_latest(third, "C")
+    assert latest["cold_build_s"] == 160.0
+    assert "images cold build" not in latest["sources"]
+    assert "| 160 s | 160 s | 160 s | 1 |" in (tmp_path / "latest.md").read_text()
+
+
+def test_fs_rows_name_the_storage_driver_only_for_containers():
+    res = _synthetic()
+    one = {k: _section_stats(v) for k, v in (("stat_abs_us", 1.0), ("stat_rel_us", 1.0), ("import_ipyparallel_s", 0.2))}
+    res["sections"]["fs"] = {"storage_driver": "fuse-overlayfs", "host": one, "container_mpi": one,
+                             "container_root": one, "import_ratio_container_mpi": _section_stats(2.5)}  # fmt: skip
+    md = run.markdown(res)
+    assert "| stat() of an absolute path, host | 1.0 us |" in md
+    assert "| stat() of an absolute path, container (fuse-overlayfs), user mpi | 1.0 us |" in md
+    assert run.headline(res)["import_ratio_container_mpi"] == 2.5
