@@ -109,6 +109,20 @@ def host_mpi() -> bool:
     return True
 
 
+def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
+    """Run a workload in a one-off node container (removed after) and return its JSON answer."""
+    from docker.errors import ContainerError
+
+    try:
+        out = docker_env.client().containers.run(
+            docker_env.DEFAULT_IMAGE, ["python3", str(WORKLOADS / script), *args], user=user, remove=True,
+            labels={docker_env.LABEL: "bench-" + script.removeprefix("bench_").removesuffix(".py")}, **run_kw,
+        )  # fmt: skip
+    except ContainerError as e:
+        raise TestbedError(f"{script} in a node container (as {user}) failed: {e.stderr!r:.400}") from None
+    return last_json(out.decode(), "", f"{script} in a node container (as {user})")
+
+
 class HostCluster:
     """``ipcluster start -n N`` on the host, in a profile folder of its own."""
 
@@ -206,20 +220,12 @@ def bench_fs(runs: int) -> dict:
     On a daemon whose storage driver is fuse-overlayfs, a lookup that starts at '/'
     may go to the FUSE daemon; Python's imports make several per module.
     """
-    c = docker_env.client()
     args = ["--runs", str(runs)]
     r = sh([str(host_venv()), str(ROOT / "workloads" / "bench_fs.py"), *args])
     docs = {"host": last_json(r.stdout, r.stderr, "host bench_fs.py")}
-    from docker.errors import ContainerError
-
     for who in ("mpi", "root"):
-        try:
-            res = c.containers.run(docker_env.DEFAULT_IMAGE, ["python3", str(WORKLOADS / "bench_fs.py"), *args],
-                                   user=who, remove=True, labels={docker_env.LABEL: "bench-fs"})  # fmt: skip
-        except ContainerError as e:
-            raise TestbedError(f"bench_fs.py in a node container failed: {e.stderr!r:.400}") from None
-        docs[f"container_{who}"] = last_json(res.decode(), "", f"bench_fs.py as {who}")
-    out: dict = {"storage_driver": c.info().get("Driver")}
+        docs[f"container_{who}"] = in_node("bench_fs.py", args, user=who)
+    out: dict = {"storage_driver": docker_env.client().info().get("Driver")}
     for where, d in docs.items():
         out[where] = {k: stats(d[k]) for k in ("stat_abs_us", "stat_rel_us", "import_ipyparallel_s")}
     for where in ("container_mpi", "container_root"):
@@ -414,21 +420,8 @@ def _cold_build(c, ctx: Path) -> dict:
 # -- 5. digits -------------------------------------------------------------------------------------------
 def bench_digits(runs: int) -> dict:
     dset = digits_mod.ensure(log=log)
-    c = docker_env.client()
-    from docker.errors import ContainerError
-
-    try:
-        res = c.containers.run(
-            docker_env.DEFAULT_IMAGE,
-            ["python3", str(WORKLOADS / "bench_digits.py"), f"/data/{dset.files[0].name}", "--runs", str(runs)],
-            volumes={str(dset.folder): {"bind": "/data", "mode": "ro"}},
-            user="mpi",
-            remove=True,
-            labels={docker_env.LABEL: "bench-digits"},
-        )
-    except ContainerError as e:
-        raise TestbedError(f"bench_digits.py in a node container failed: {e.stderr!r:.400}") from None
-    doc = last_json(res.decode(), "", "bench_digits.py")
+    doc = in_node("bench_digits.py", [f"/data/{dset.files[0].name}", "--runs", str(runs)],
+                  volumes={str(dset.folder): {"bind": "/data", "mode": "ro"}})  # fmt: skip
     mem = stats(doc["memory_read_bytes_per_s"])
     limit = mem["median"] / doc["bytes_per_digit"]
     out = {
