@@ -70,17 +70,14 @@ def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: s
                 fail(f"no controller to connect to within {timeout:.0f}s: {e}")
             time.sleep(0.05)
     try:
-        if proc is None:
-            rc.wait_for_engines(n, timeout=max(0.0, deadline - time.monotonic()))
-        else:  # in slices, so that a launch which dies is reported, not waited out
-            while True:
-                check_started(proc, log)
-                try:
-                    rc.wait_for_engines(n, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
-                    break
-                except TimeoutError:
-                    if time.monotonic() > deadline:
-                        raise
+        while True:  # in slices, so that a launch which dies is reported, not waited out
+            check_started(proc, log)
+            try:
+                rc.wait_for_engines(n, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
+                break
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
     except TimeoutError:
         check_started(proc, log)
         fail(
