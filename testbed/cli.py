@@ -140,7 +140,7 @@ def cmd_run(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
     with _cluster_for(topo, name, log, engines=False) as cluster:
-        across, workdir = cluster.placement(program.shared_file)
+        across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where} (in {workdir})")
         code, out, err = cluster.run_program(program.script, ranks, program.args, across=across, workdir=workdir)

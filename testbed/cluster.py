@@ -143,6 +143,28 @@ class Cluster:
     def sh(self, service: str, script: str, detach: bool = False) -> tuple[int, str, str]:
         return self.exec(service, ["sh", "-c", script], detach=detach)
 
+    def client_json(self, script: str, *args: str) -> dict:
+        """Run workload ``script`` as a client on the controller node (where the lecture's
+        session ran) and return its JSON answer."""
+        ctr = self.topology.controller
+        code, out, err = self.exec(ctr, ["python3", str(WORKLOADS / script), *args])
+        return last_json(out, err, f"{script} on {ctr} (exit {code})")
+
+    def put_files(self, folder: PurePosixPath, files: list[Path]) -> list[str]:
+        """Copy host files into ``folder`` on the controller node (owned by mpi); their paths there."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(folder.name)
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, 1000, 1000
+            tar.addfile(info)
+            for f in files:
+                info = tar.gettarinfo(str(f), arcname=f"{folder.name}/{f.name}")
+                info.uid, info.gid, info.uname, info.gname, info.mode = 1000, 1000, "mpi", "mpi", 0o644
+                with open(f, "rb") as fh:
+                    tar.addfile(info, fh)
+        self.container(self.topology.controller).put_archive(str(folder.parent), buf.getvalue())
+        return [str(folder / f.name) for f in files]
+
     def node_json(self, cmd: list[str]) -> dict:
         """Run testbed_node.py on the controller node and parse its JSON answer."""
         ctr = self.topology.controller
@@ -430,7 +452,7 @@ class Cluster:
             return f"mpiexec -n {ranks} {self._spread(self.topology.controller, tuple(self.topology.nodes), ranks)}"
         return f"mpiexec -n {ranks}"
 
-    def placement(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
+    def program_where(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
         """Where a plain MPI program runs: (over every node?, working folder).
 
         A program whose ranks share one file (MPI-IO) spans the nodes only when the

@@ -9,17 +9,15 @@ lecture (``../shared/LECTURE.md``); never from the output being checked.
 
 from __future__ import annotations
 
-import io
 import os
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import digits as digits_mod
 from . import programs
 from .checks import compare, format_table
-from .cluster import LOGS, WORKLOADS, Cluster, last_json
+from .cluster import LOGS, Cluster
 from .errors import TestbedError
 from .expect import derive, scatter_bounds
 
@@ -124,13 +122,6 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _client(ctx: Context, script: str, *args: str) -> dict:
-    """Run a workload as a client on the controller node (where the lecture's session ran)."""
-    ctr = ctx.cluster.topology.controller
-    code, out, err = ctx.cluster.exec(ctr, ["python3", str(WORKLOADS / script), *args])
-    return last_json(out, err, f"{script} on {ctr} (exit {code})")
-
-
 # -- L1 ------------------------------------------------------------------------------------
 def lb_schedule(n_engines: int, unit_s: float) -> dict:
     """What the lecture's load-balance workload must give, from its parameters alone.
@@ -166,7 +157,7 @@ def run_l1(ctx: Context) -> Outcome:
     n = ctx.cluster.topology.engine_count
     want = lb_schedule(n, p.lb_scale_ms / 1000)
     ctx.log(f"[L1] {want['tasks']} tasks ({want['heavy']} heavy), load-balanced then direct view")
-    doc = _client(ctx, "load_balance.py", "--scale", str(p.lb_scale_ms), "--engines", str(n))
+    doc = ctx.cluster.client_json("load_balance.py", "--scale", str(p.lb_scale_ms), "--engines", str(n))
     lb, direct = doc["views"]["lb"], doc["views"]["direct"]
     engine_ids = sorted({t["engine"] for t in direct["tasks"]})
     split = [sum(1 for t in direct["tasks"] if t["engine"] == e) for e in engine_ids]
@@ -231,7 +222,7 @@ def run_l2(ctx: Context) -> Outcome:
 
     n = ctx.params.serial_digits
     ctx.log(f"[L2] sympy.pi.evalf: {n:,} decimals, one-digit frequencies (the lecture's code)")
-    doc = _client(ctx, "pi_serial.py", "--digits", str(n))
+    doc = ctx.cluster.client_json("pi_serial.py", "--digits", str(n))
     reference = digits_mod.mpfr_digits(n)  # independent: MPFR, on the host
     want = np.bincount(np.frombuffer(reference.encode(), dtype=np.uint8) - ord("0"), minlength=10).tolist()
     freqs = doc["freqs"]
@@ -256,23 +247,6 @@ def run_l2(ctx: Context) -> Outcome:
 
 
 # -- L3 ------------------------------------------------------------------------------------
-def _put_files(ctx: Context, files: list[Path], folder: PurePosixPath) -> list[str]:
-    """Copy the digit files into the controller node (the engines there read them)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(folder.name)
-        info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, 1000, 1000
-        tar.addfile(info)
-        for f in files:
-            info = tar.gettarinfo(str(f), arcname=f"{folder.name}/{f.name}")
-            info.uid, info.gid, info.uname, info.gname, info.mode = 1000, 1000, "mpi", "mpi", 0o644
-            with open(f, "rb") as fh:
-                tar.addfile(info, fh)
-    ctr = ctx.cluster.container(ctx.cluster.topology.controller)
-    ctr.put_archive(str(folder.parent), buf.getvalue())
-    return [str(folder / f.name) for f in files]
-
-
 def run_l3(ctx: Context) -> Outcome:
     import numpy as np
 
@@ -283,12 +257,12 @@ def run_l3(ctx: Context) -> Outcome:
         p.digit_files, p.digits_per_file, p.digit_cache, log=ctx.log, check_prefix=p.check_prefix
     )
     ctx.log(f"[L3] copying {len(dset.files)} digit files to {ctx.cluster.topology.controller}")
-    remote = _put_files(ctx, dset.files, LOGS / "digits")
+    remote = ctx.cluster.put_files(LOGS / "digits", dset.files)
     n = ctx.cluster.topology.engine_count
     ctx.log(
         f"[L3] 2-digit frequencies: 1 file on 1 engine, {len(remote)} files on {n} engines; lecture code, then numpy"
     )
-    doc = _client(ctx, "pi_parallel.py", *remote, "--engines", str(n))
+    doc = ctx.cluster.client_json("pi_parallel.py", *remote, "--engines", str(n))
 
     # what the counts must be: the files, counted here on the host
     pidigits = digits_mod.pidigits()
@@ -385,7 +359,7 @@ def _programs(ctx: Context, names: list[str]) -> tuple[bool, list[Row], dict, st
     rows, got, text = [], {}, []
     for name in names:
         program = programs.get(name)
-        across, workdir = ctx.cluster.placement(program.shared_file)
+        across, workdir = ctx.cluster.program_where(program.shared_file)
         code, out, err = ctx.cluster.run_program(
             program.script, program.ranks, program.args, across=across, workdir=workdir
         )

@@ -29,7 +29,7 @@ def test_true_world_other_sizes(clusters):
 def test_plain_programs_on_true_world_nodes(clusters, name):
     cluster = clusters("true-world")
     program = programs.get(name)
-    across, workdir = cluster.placement(program.shared_file)
+    across, workdir = cluster.program_where(program.shared_file)
     assert across  # true-world shares /shared, so even MPI-IO spans the nodes
     code, out, err = cluster.run_program(program.script, program.ranks, program.args, across=across, workdir=workdir)
     assert code == 0, err
@@ -39,7 +39,7 @@ def test_plain_programs_on_true_world_nodes(clusters, name):
 def test_mpi_io_file_is_one_file_for_every_node(clusters):
     cluster = clusters("true-world")
     program = programs.get("mpi_io")
-    across, workdir = cluster.placement(program.shared_file)
+    across, workdir = cluster.program_where(program.shared_file)
     code, _, err = cluster.run_program(program.script, 4, program.args, across=across, workdir=workdir)
     assert code == 0, err
     # ranks go round the nodes (--map-by node: head, node1, node2, head); each node sees one file of all four

@@ -36,8 +36,8 @@ class FakeCluster:
         self._stdout = stdout
         self._report = report
 
-    def exec(self, service, cmd):
-        return 0, self._stdout, ""
+    def client_json(self, script, *args):
+        return json.loads(self._stdout)
 
     def report(self, scatter):
         return self._report

@@ -102,8 +102,8 @@ def test_mpi_io_spans_nodes_only_over_a_shared_folder():
     from testbed.cluster import Cluster
 
     assert topology.load("true-world").shared == "/shared"
-    assert Cluster(topology.load("true-world")).placement(True) == (True, PurePosixPath("/shared/run"))
+    assert Cluster(topology.load("true-world")).program_where(True) == (True, PurePosixPath("/shared/run"))
     # remote-engines' hosts share nothing: one file needs one node
-    assert Cluster(topology.load("remote-engines")).placement(True) == (False, PurePosixPath("/tmp/testbed/run"))
-    assert Cluster(topology.load("remote-engines")).placement(False)[0] is True
-    assert Cluster(topology.load("single-world")).placement(True)[0] is False
+    assert Cluster(topology.load("remote-engines")).program_where(True) == (False, PurePosixPath("/tmp/testbed/run"))
+    assert Cluster(topology.load("remote-engines")).program_where(False)[0] is True
+    assert Cluster(topology.load("single-world")).program_where(True)[0] is False
