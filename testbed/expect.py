@@ -1,23 +1,19 @@
 """What every engine must report, derived from the topology alone.
 
-Engine ids: groups register in the topology's order and each waits for the one
-before, so a group's engines take the next free ids. An ``ipcluster`` MPI group
-asks for its ranks as ids (ipyparallel's ``ipengine --mpi``); a late ``mpiexec``
-group asks for the next free ids in its ``order``; hand-started engines get the
-hub's next id.
-
-Worlds: the engines of an ``ipcluster`` MPI group or of one ``mpiexec`` share a
-``MPI_COMM_WORLD``; an engine started alone is an MPI world of its own (a
-singleton, once mpi4py is imported). A world is named by its smallest engine id.
+Ids, worlds, ranks and hosts are the placement rows (``testbed.placement``), the
+same rows the launch commands hand to the engines. On top of them:
 
 Scatter: ipyparallel splits a sequence of length N over k engines (in id order)
-into k consecutive chunks, the first N % k of them one item longer.
+into k consecutive chunks, the first N % k of them one item longer. psum is the sum
+of the chunks of one world; a merged topology joins the worlds in order of their
+smallest engine id (Intercomm.Merge puts the accepting, first world low).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
+from . import placement
 from .topology import Topology
 
 
@@ -37,9 +33,6 @@ class EngineExpect:
     merged_rank: int | None = None
     merged_size: int | None = None
     merged_psum: float | None = None
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 def scatter_bounds(length: int, parts: int) -> list[tuple[int, int]]:
@@ -64,36 +57,14 @@ def _arange_sum(start: int, stop: int) -> int:
 def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]:
     """The expected report of every engine, in engine id order."""
     length = topology.scatter if scatter is None else scatter
-    # (id, group, world, rank, size) for every engine
-    placed: list[tuple[int, int, int, int, int]] = []
-    host_of: dict[int, str] = {}
-    next_id = 0
-    for gi, g in enumerate(topology.groups):
-        ids = list(range(next_id, next_id + g.engines))
-        next_id += g.engines
-        if g.one_world:
-            ranks = list(range(g.engines))
-            if g.order == "descending":
-                ranks.reverse()
-            hosts = g.rank_hosts  # mpiexec places ranks round-robin over them (--map-by node)
-            for eid, rank in zip(ids, ranks):
-                placed.append((eid, gi, ids[0], rank, g.engines))
-                host_of[eid] = topology.hostname(hosts[rank % len(hosts)])
-        else:
-            for eid in ids:
-                placed.append((eid, gi, eid, 0, 1))
-                host_of[eid] = topology.hostname(g.node)
-
-    bounds = scatter_bounds(length, len(placed))
-    chunk_sum = {eid: _arange_sum(*bounds[i]) for i, (eid, *_rest) in enumerate(placed)}
+    rows = placement.derive(topology)
+    bounds = scatter_bounds(length, len(rows))
     world_sum: dict[int, int] = {}
     world_size: dict[int, int] = {}
-    for eid, _gi, world, _rank, size in placed:
-        world_sum[world] = world_sum.get(world, 0) + chunk_sum[eid]
-        world_size[world] = size
+    for row, (start, stop) in zip(rows, bounds):
+        world_sum[row.world] = world_sum.get(row.world, 0) + _arange_sum(start, stop)
+        world_size[row.world] = row.size
 
-    # merged: the worlds joined in order of their smallest engine id, each keeping
-    # its ranks (Intercomm.Merge puts the accepting, first world low)
     merged_offset, offset = {}, 0
     for world in sorted(world_sum):
         merged_offset[world] = offset
@@ -101,27 +72,17 @@ def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]
     total = float(sum(world_sum.values()))
 
     out = []
-    for i, (eid, gi, world, rank, size) in enumerate(placed):
-        g = topology.groups[gi]
-        start, stop = bounds[i]
+    for row, (start, stop) in zip(rows, bounds):
         merged = (
-            dict(merged_rank=merged_offset[world] + rank, merged_size=len(placed), merged_psum=total)
+            dict(merged_rank=merged_offset[row.world] + row.rank, merged_size=len(rows), merged_psum=total)
             if topology.merge
             else {}
         )
         out.append(
             EngineExpect(
-                id=eid,
-                group=g.name,
-                node=g.node,
-                hostname=host_of[eid],
-                world=world,
-                world_rank=rank,
-                world_size=size,
-                chunk_start=start,
-                chunk_len=stop - start,
-                psum=float(world_sum[world]),
-                **merged,
+                id=row.id, group=row.group, node=row.node, hostname=row.hostname, world=row.world,
+                world_rank=row.rank, world_size=row.size, chunk_start=start, chunk_len=stop - start,
+                psum=float(world_sum[row.world]), **merged,
             )
-        )
+        )  # fmt: skip
     return out

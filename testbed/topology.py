@@ -11,14 +11,13 @@ A topology is one compose file in ``compose/``. Its services are the nodes; its
       groups:
         - name: world
           node: head
-          launch: ipcluster     # ipcluster | ipengine | mpiexec (ipcluster: first group only;
-                                # without it the controller is started alone)
+          launch: ipcluster     # a launch kind (testbed/launch/): ipcluster | ipengine | mpiexec
           mpi: true             # ipcluster: MPI engine launcher; ipengine: --mpi
           engines: 5
 
-Both the bring-up (``testbed.cluster``) and the expected values
-(``testbed.expect``) are derived from this one description, so a copied compose
-file with a changed number is a new topology whose checks still hold.
+What is launched (``testbed.launch``) and what is expected (``testbed.expect``) both
+come from one placement derivation of this description (``testbed.placement``), so
+a copied compose file with a changed number is a new topology whose checks still hold.
 """
 
 from __future__ import annotations
@@ -29,9 +28,9 @@ from typing import Any
 
 import yaml
 
+from . import launch
 from .errors import TestbedError
 
-LAUNCHES = ("ipcluster", "ipengine", "mpiexec")
 ORDERS = ("ascending", "descending")
 MAX_ENGINES_PER_GROUP = 64
 
@@ -43,22 +42,15 @@ def compose_dir() -> Path:
 
 @dataclass(frozen=True)
 class Group:
-    """One engine group: started together, on one node, in one way.
+    """One engine group: started together, in one way (its launch kind, ``testbed/launch/``).
 
-    launch:
-      ``ipcluster``  ``ipcluster start`` on the controller node: starts the
-                     controller and this group (first group only). With
-                     ``mpi: true`` the engines come from ipcluster's MPI engine
-                     launcher (``mpiexec -n N ipengine --mpi``): one world.
-      ``ipengine``   N engines started by hand, one at a time, each after the
-                     one before has registered. Plain engines unless ``mpi``.
-      ``mpiexec``    ``mpiexec -n N ipengine --mpi``, started after the groups
-                     before it registered: a world of its own.
-    order: for a late ``mpiexec`` group, the order in which its ranks take the
-      next free engine ids (``ascending``: rank 0 gets the lowest id).
-    hosts: for an ``mpiexec`` group, the nodes its ranks run on (``mpiexec`` on
-      ``node`` reaches them over SSH, ranks placed round-robin by node); by
-      default the group's own node.
+    launch: the kind's name (``ipcluster``, ``ipengine``, ``mpiexec``, ...).
+    node: the node its launch command runs on.
+    mpi: whether its engines use MPI (the kind's default when not given).
+    order: for a one-world group, the order in which its ranks take the group's engine
+      ids (``ascending``: rank 0 gets the lowest id).
+    hosts: the nodes its ranks run on, round-robin by node (``mpiexec`` reaches them
+      over SSH); by default the group's own node.
     """
 
     name: str
@@ -76,8 +68,8 @@ class Group:
 
     @property
     def one_world(self) -> bool:
-        """True when the group's engines share one MPI_COMM_WORLD."""
-        return self.launch == "mpiexec" or (self.launch == "ipcluster" and self.mpi)
+        """True when the group's engines share one MPI_COMM_WORLD (the launch kind says)."""
+        return launch.kind(self.launch).one_world(self)
 
 
 @dataclass(frozen=True)
@@ -154,30 +146,60 @@ def known_topologies(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.yaml"))
 
 
-def load(name: str, directory: Path | None = None) -> Topology:
+MAX_FILE_BYTES = 1 << 20  # a topology file is a few hundred bytes; refuse what is clearly not one
+MAX_ALIASES = 100  # YAML anchors are fine; an "alias bomb" (billion laughs) is not
+
+
+def _read_yaml(path: Path) -> Any:
+    """Parse a compose file, refusing what would hang or explode instead of failing clearly."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TestbedError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB, not a topology file")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TestbedError(f"{path}: not UTF-8 text (byte {e.start}); a topology is a YAML compose file") from None
+    except OSError as e:
+        raise TestbedError(f"{path}: cannot read it: {e.strerror}") from None
+    try:
+        aliases = sum(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(text, Loader=yaml.SafeLoader))
+        if aliases > MAX_ALIASES:
+            raise TestbedError(f"{path}: {aliases} YAML aliases (more than {MAX_ALIASES}): refused as an alias bomb")
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise TestbedError(f"{path}: not valid YAML: {' '.join(str(e).split())[:300]}") from None
+    except RecursionError:
+        raise TestbedError(f"{path}: nested too deeply to be a topology file") from None
+
+
+def load(name: Any, directory: Path | None = None) -> Topology:
     """Load topology ``name`` (a compose file stem, or a path to a compose file)."""
     directory = directory or compose_dir()
+    if not isinstance(name, str) or not name or "\0" in name:
+        raise TestbedError(f"a topology is named by a string, got {name!r:.80}")
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
         path = candidate.resolve()
     else:
         path = directory / f"{name}.yaml"
-        if not path.is_file():
+        if "/" in name or not path.is_file():
             known = ", ".join(known_topologies(directory)) or "(none)"
             raise TestbedError(f"unknown topology {name!r}; known topologies: {known}")
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e:
-        raise TestbedError(f"{path}: not valid YAML: {e}") from None
-    return from_compose(doc, path)
+    return from_compose(_read_yaml(path), path)
+
+
+def _is_name(v: Any) -> bool:
+    return isinstance(v, str) and bool(v) and len(v) <= 63 and v.isprintable()
 
 
 def from_compose(doc: Any, path: Path) -> Topology:
-    """Build a Topology from a parsed compose document."""
+    """Build a Topology from a parsed compose document, validating every group through its launch kind."""
     name = path.stem
 
     def bad(msg: str) -> TestbedError:
         return TestbedError(f"{path.name}: {msg}")
+
+    def show(v: Any) -> str:
+        return repr(v)[:80]
 
     if not isinstance(doc, dict):
         raise bad("not a compose mapping")
@@ -190,15 +212,19 @@ def from_compose(doc: Any, path: Path) -> Topology:
 
     nodes = {}
     for svc, body in services.items():
-        body = body or {}
-        hostname = body.get("hostname", svc)
-        if "${" in str(hostname):
-            raise bad(f"service {svc}: hostname must be a plain name, not {hostname!r}")
-        nodes[svc] = Node(service=svc, hostname=str(hostname))
+        if not _is_name(svc):
+            raise bad(f"a service name must be a plain name, got {show(svc)}")
+        if body is not None and not isinstance(body, dict):
+            raise bad(f"service {svc}: must be a mapping, got {show(body)}")
+        hostname = (body or {}).get("hostname", svc)
+        if not _is_name(hostname) or "${" in hostname:
+            raise bad(f"service {svc}: hostname must be a plain name, not {show(hostname)}")
+        nodes[svc] = Node(service=svc, hostname=hostname)
+    services_list = ", ".join(nodes)
 
     controller = spec.get("controller")
-    if controller not in nodes:
-        raise bad(f"x-testbed.controller must name a service ({', '.join(nodes)}), got {controller!r}")
+    if not isinstance(controller, str) or controller not in nodes:
+        raise bad(f"x-testbed.controller must name a service ({services_list}), got {show(controller)}")
 
     raw_groups = spec.get("groups")
     if not isinstance(raw_groups, list) or not raw_groups:
@@ -208,59 +234,67 @@ def from_compose(doc: Any, path: Path) -> Topology:
     for i, raw in enumerate(raw_groups):
         if not isinstance(raw, dict):
             raise bad(f"x-testbed.groups[{i}] must be a mapping")
-        gname = str(raw.get("name", f"group{i}"))
+        gname = raw.get("name", f"group{i}")
+        if not _is_name(gname):
+            raise bad(f"x-testbed.groups[{i}].name must be a plain name, got {show(gname)}")
         if gname in seen:
             raise bad(f"two engine groups are named {gname!r}")
         seen.add(gname)
         node = raw.get("node")
-        if node not in nodes:
-            raise bad(f"group {gname!r}: node must name a service ({', '.join(nodes)}), got {node!r}")
-        launch = raw.get("launch")
-        if launch not in LAUNCHES:
-            raise bad(f"group {gname!r}: launch must be one of {', '.join(LAUNCHES)}, got {launch!r}")
+        if not isinstance(node, str) or node not in nodes:
+            raise bad(f"group {gname!r}: node must name a service ({services_list}), got {show(node)}")
+        kind_name = raw.get("launch")
+        if not isinstance(kind_name, str) or kind_name not in launch.REGISTRY:
+            raise bad(f"group {gname!r}: launch must be one of {', '.join(launch.names())}, got {show(kind_name)}")
+        kind = launch.kind(kind_name)
         order = raw.get("order", "ascending")
         if order not in ORDERS:
-            raise bad(f"group {gname!r}: order must be one of {', '.join(ORDERS)}, got {order!r}")
+            raise bad(f"group {gname!r}: order must be one of {', '.join(ORDERS)}, got {show(order)}")
         engines = raw.get("engines")
         _check_count(name, gname, engines)
-        mpi = bool(raw.get("mpi", launch == "mpiexec"))
-        if launch == "mpiexec" and not mpi:
-            raise bad(f"group {gname!r}: an mpiexec group is always MPI (drop mpi: false)")
-        if launch == "ipcluster":
-            if i != 0:
-                raise bad(f"group {gname!r}: only the first group can be launched by ipcluster")
-            if node != controller:
-                raise bad(f"group {gname!r}: ipcluster runs on the controller node {controller!r}")
-        if order != "ascending" and launch != "mpiexec":
-            raise bad(f"group {gname!r}: order applies to late mpiexec groups only")
+        mpi = raw.get("mpi", kind.mpi_default)
+        if not isinstance(mpi, bool):
+            raise bad(f"group {gname!r}: mpi must be true or false, got {show(mpi)}")
         hosts = raw.get("hosts", [])
-        if not isinstance(hosts, list) or any(h not in nodes for h in hosts):
-            raise bad(f"group {gname!r}: hosts must list services ({', '.join(nodes)}), got {hosts!r}")
-        if hosts and launch != "mpiexec":
-            raise bad(f"group {gname!r}: hosts applies to mpiexec groups only")
-        groups.append(
-            Group(
-                name=gname, node=node, launch=launch, engines=engines, mpi=mpi, order=order,
-                hosts=tuple(hosts),
-            )
-        )  # fmt: skip
+        if not isinstance(hosts, list) or any(not isinstance(h, str) or h not in nodes for h in hosts):
+            raise bad(f"group {gname!r}: hosts must list services ({services_list}), got {show(hosts)}")
+        group = Group(
+            name=gname, node=node, launch=kind_name, engines=engines, mpi=mpi, order=order, hosts=tuple(hosts)
+        )
+        if order != "ascending" and not group.one_world:
+            raise bad(f"group {gname!r}: order applies to groups that are one MPI world only")
+        problem = kind.validate(group, i, _Draft(controller, nodes))
+        if problem:
+            raise bad(f"group {gname!r}: {problem}")
+        groups.append(group)
 
-    shared = str(spec.get("shared", ""))
-    if shared and not shared.startswith("/"):
-        raise bad(f"x-testbed.shared must be an absolute path, got {shared!r}")
+    shared = spec.get("shared", "")
+    if not isinstance(shared, str) or (shared and not shared.startswith("/")):
+        raise bad(f"x-testbed.shared must be an absolute path, got {show(shared)}")
     scatter = spec.get("scatter", 32)
-    if not isinstance(scatter, int) or scatter < 0:
-        raise bad(f"x-testbed.scatter must be a whole number >= 0, got {scatter!r}")
+    if not isinstance(scatter, int) or isinstance(scatter, bool) or scatter < 0:
+        raise bad(f"x-testbed.scatter must be a whole number >= 0, got {show(scatter)}")
+    text = {}
+    for key in ("lecture", "summary"):
+        value = spec.get(key, "")
+        if not isinstance(value, str | int | float):
+            raise bad(f"x-testbed.{key} must be text, got {show(value)}")
+        text[key] = str(value)
+    flags = {}
+    for key in ("name_server", "merge"):
+        value = spec.get(key, False)
+        if not isinstance(value, bool):
+            raise bad(f"x-testbed.{key} must be true or false, got {show(value)}")
+        flags[key] = value
     return Topology(
-        name=name,
-        path=path,
-        controller=controller,
-        groups=tuple(groups),
-        nodes=nodes,
-        scatter=scatter,
-        lecture=str(spec.get("lecture", "")),
-        summary=str(spec.get("summary", "")),
-        name_server=bool(spec.get("name_server", False)),
-        merge=bool(spec.get("merge", False)),
-        shared=shared,
-    )
+        name=name, path=path, controller=controller, groups=tuple(groups), nodes=nodes, scatter=scatter,
+        shared=shared, **text, **flags,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """What a launch kind may look at while the topology is still being read."""
+
+    controller: str
+    nodes: dict[str, Node]

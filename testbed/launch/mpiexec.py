@@ -1,0 +1,56 @@
+"""``launch: mpiexec``: one ``mpiexec`` of ``ipengine --mpi`` ranks, started after the groups
+before it registered: a ``MPI_COMM_WORLD`` of its own (the lecture's late group, L10/L11).
+
+Every rank is an app context of its own (``-n 1 [--host H] ipengine ... --IPEngine.id=I``,
+joined by ``:``), so the placement's rows decide each rank's engine id and host; mpiexec
+numbers the ranks in context order. With ``hosts:`` the ranks run on those nodes (the
+launching node reaches them over SSH); a hostfile gives each node its slots."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .. import stacks
+from . import ENGINE_FILE, LOGS, LaunchKind, Start, register
+
+
+@register
+class MPIExec(LaunchKind):
+    name = "mpiexec"
+    mpi_default = True
+
+    def validate(self, group, index, topology):
+        if not group.mpi:
+            return "an mpiexec group is always MPI (drop mpi: false)"
+        return None
+
+    def one_world(self, group):
+        return True
+
+    def starts(self, group, rows, ctx):
+        files = ()
+        hostfile = None
+        remote = bool(group.hosts)
+        if remote:
+            hostfile = LOGS / f"hostfile-{group.name}"
+            slots = Counter(r.hostname for r in rows)
+            files = ((group.node, hostfile, ctx.stack.hostfile(dict(slots))),)
+        contexts = [
+            stacks.Context(
+                argv=("ipengine", "--mpi", f"--file={ENGINE_FILE}", f"--IPEngine.id={r.id}"),
+                host=r.hostname if remote else None,
+            )
+            for r in rows  # in rank order: context i is rank i
+        ]
+        argv = ctx.stack.mpiexec(contexts, hostfile=hostfile, extra=ctx.mpi_extra())
+        ids = [r.id for r in rows]
+        where = f", on {', '.join(group.hosts)}" if remote else ""
+        return [
+            Start(
+                node=group.node, argv=tuple(argv), log=LOGS / f"{group.name}.log",
+                registered=ctx.registered_before(group) + group.engines,
+                says=f"{group.node}: mpiexec -n {group.engines} ipengine --mpi (ids by rank {ids}{where})",
+                engine_file_on=tuple(dict.fromkeys([group.node, *(r.node for r in rows)])),
+                files=files,
+            )
+        ]  # fmt: skip
