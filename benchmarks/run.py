@@ -29,8 +29,9 @@ from pathlib import Path
 
 from testbed import digits as digits_mod
 from testbed import docker_env, images, topology
-from testbed.cluster import WORKLOADS, Cluster, last_json
+from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
+from testbed.node import last_json, one_off
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -111,16 +112,9 @@ def host_mpi() -> bool:
 
 def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
     """Run a workload in a one-off node container (removed after) and return its JSON answer."""
-    from docker.errors import ContainerError
-
-    try:
-        out = docker_env.client().containers.run(
-            docker_env.DEFAULT_IMAGE, ["python3", str(WORKLOADS / script), *args], user=user, remove=True,
-            labels={docker_env.LABEL: "bench-" + script.removeprefix("bench_").removesuffix(".py")}, **run_kw,
-        )  # fmt: skip
-    except ContainerError as e:
-        raise TestbedError(f"{script} in a node container (as {user}) failed: {e.stderr!r:.400}") from None
-    return last_json(out.decode(), "", f"{script} in a node container (as {user})")
+    label = "bench-" + script.removeprefix("bench_").removesuffix(".py")
+    with one_off(docker_env.DEFAULT_IMAGE, label, **run_kw) as node:
+        return node.workload(script, *args, user=user)
 
 
 class HostCluster:
@@ -173,7 +167,6 @@ class HostCluster:
 
 def container_cluster(topo_name: str, counts: tuple[int, ...] | None, name: str) -> Cluster:
     topo = topology.load(topo_name).with_counts(counts)
-    docker_env.clean(docker_env.client(), name)
     return Cluster(topo, name=name, log=lambda m: None)
 
 
@@ -195,7 +188,7 @@ def bench_bringup(runs: int) -> dict:
                 h.down()
             c = container_cluster("plain", (n,), f"bench-plain-{n}")
             try:
-                c.up()
+                c.up(if_exists=IfExists.REPLACE)
                 tc = c.timings["up"]
                 step = {k: round(v, 2) for k, v in c.timings.items()}
             finally:
@@ -248,12 +241,11 @@ def bench_tasks(runs: int, tasks: int = 2000, engines: int = 5) -> dict:
     ctr: dict = {"lb": [], "direct": []}
     try:
         h.up()
-        c.up()
+        c.up(if_exists=IfExists.REPLACE)
         for i in range(runs + 1):  # the first pair is the warm-up
             r = sh([str(h.py), str(ROOT / "workloads" / "bench_tasks.py"), *args, "--profile-dir", str(h.profile)])
             one_h = last_json(r.stdout, r.stderr, "host bench_tasks.py")
-            code, o, e = c.exec("head", ["python3", str(WORKLOADS / "bench_tasks.py"), *args])
-            one_c = last_json(o, e, "container bench_tasks.py")
+            one_c = c.client_json("bench_tasks.py", *args)
             log(f"tasks run {i}{' (warm-up)' if i == 0 else ''}: lb host {one_h['lb'][0]:.0f}/s, containers "
                 f"{one_c['lb'][0]:.0f}/s; direct host {one_h['direct'][0]:.0f}/s, containers "
                 f"{one_c['direct'][0]:.0f}/s")  # fmt: skip
@@ -286,7 +278,7 @@ def bench_mpi(runs: int) -> dict:
     out: dict = {}
     c = container_cluster("remote-engines", None, "bench-mpi")  # two nodes: head and laptop
     try:
-        c.up(engines=False)
+        c.up(engines=False, if_exists=IfExists.REPLACE)
         for key, across in (("one_container_shm", False), ("two_containers_tcp", True)):
             code, o, e = c.run_program("bench_allreduce.py", 2, ("--runs", str(runs)), across=across)
             if code:

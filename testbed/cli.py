@@ -22,13 +22,11 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from . import docker_env, images, programs, topology
+from . import docker_env, images, labels, programs, topology
 from .checks import compare, format_table
-from .cluster import WORKLOADS, Cluster, attach, check_name, is_up
+from .cluster import WORKLOADS, Cluster, IfExists, attach, check_name, session
 from .errors import TestbedError
 from .expect import derive
 
@@ -71,38 +69,24 @@ def _print_engines(cluster: Cluster, report: dict) -> None:
         print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']}")
 
 
+def _hints(topo: topology.Topology, name: str) -> str:
+    """The make commands for this cluster: NAME= whenever the cluster is not named after its topology."""
+    named = f" NAME={name}" if name != topo.name else ""
+    return (
+        f"  make shell TOPOLOGY={topo.name}{named}      (IPython on {topo.controller} with rc and dview)\n"
+        f"  make check TOPOLOGY={topo.name}{named}      (run the lecture's checks on it)\n"
+        f"  make cluster-down TOPOLOGY={topo.name}{named}"
+    )
+
+
 def cmd_up(args) -> int:
     topo = _topology(args)
     cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout))
-    cluster.up()
+    cluster.up(if_exists=IfExists.REFUSE)
     report = cluster.report(topo.scatter)
     _print_engines(cluster, report)
-    print(
-        f"[{cluster.name}] up in {cluster.timings['up']:.1f}s. Attach with:\n"
-        f"  make shell TOPOLOGY={topo.name}{' NAME=' + cluster.name if args.name else ''}"
-        f"      (IPython on {topo.controller} with rc and dview)\n"
-        f"  make check TOPOLOGY={topo.name}      (run the lecture's checks on it)\n"
-        f"  make cluster-down TOPOLOGY={topo.name}"
-    )
+    print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s. Attach with:\n{_hints(topo, cluster.name)}")
     return 0
-
-
-@contextmanager
-def _cluster_for(topo: topology.Topology, name: str, log, engines: bool = True) -> Iterator[Cluster]:
-    """The running cluster ``name`` if it is up; otherwise one brought up now and removed after.
-
-    A running cluster keeps the group sizes it was started with (see ``attach``).
-    """
-    if is_up(name):
-        log(f"[{name}] using the running cluster")
-        yield attach(topology.load(topo.name), name=name, log=log)
-        return
-    cluster = Cluster(topo, name=name, log=log)
-    cluster.up(engines=engines)
-    try:
-        yield cluster
-    finally:
-        cluster.down()
 
 
 def cmd_check(args) -> int:
@@ -112,11 +96,11 @@ def cmd_check(args) -> int:
     if scatter < 0:
         raise TestbedError("--scatter takes a length >= 0")
     log = _log_to(sys.stderr if args.json else sys.stdout)
-    with _cluster_for(topo, name, log) as cluster:
+    with session(topo, name, log=log) as cluster:  # a running cluster keeps its own group sizes
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
                 f"cluster {name!r} is up with engines {','.join(map(str, cluster.topology.counts))}, "
-                f"not {args.engines}: `make cluster-down TOPOLOGY={topo.name}` first"
+                f"not {args.engines}: `testbed down --name {name}` first"
             )
         topo = cluster.topology  # a running cluster's own group sizes
         report = cluster.report(scatter)
@@ -139,7 +123,7 @@ def cmd_run(args) -> int:
     name = check_name(args.name or topo.name)
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
-    with _cluster_for(topo, name, log, engines=False) as cluster:
+    with session(topo, name, engines=False, log=log) as cluster:
         across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where} (in {workdir})")
@@ -166,23 +150,23 @@ def cmd_run(args) -> int:
 def cmd_shell(args) -> int:
     topo = topology.load(args.topology)
     cluster = attach(topo, name=args.name)
-    ctr = cluster.container(topo.controller)
+    argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty())
+    os.execvp(shutil.which("docker") or "docker", argv)
+    return 0  # not reached
+
+
+def shell_argv(container_id: str, command: str | None, tty: bool) -> list[str]:
+    """``docker exec`` into the controller node: IPython with rc and dview, or ``command`` run by python3."""
     setup = (
         "import ipyparallel as ipp, numpy as np; "
         "rc = ipp.Client(); dview = rc[:]; dview.block = True; "
         "print(f'connected: rc.ids = {rc.ids}; dview = rc[:]; workloads in the cwd, "
         "e.g. dview.run(\"psum.py\")')"
     )
-    cmd = ["docker", "exec", "-u", "mpi", "-w", str(WORKLOADS)]
-    if sys.stdin.isatty():
-        cmd.append("-it")
-    else:
-        cmd.append("-i")
-    cmd += [ctr.id, "ipython", "--no-banner", "-i", "-c", setup]
-    if args.command:
-        cmd = cmd[:-4] + ["python3", "-c", setup + "\n" + args.command]
-    os.execvp(shutil.which("docker") or "docker", cmd)
-    return 0  # not reached
+    cmd = ["docker", "exec", "-u", "mpi", "-w", str(WORKLOADS), "-it" if tty else "-i", container_id]
+    if command:
+        return cmd + ["python3", "-c", setup + "\n" + command]
+    return cmd + ["ipython", "--no-banner", "-i", "-c", setup]
 
 
 def cmd_status(args) -> int:
@@ -192,14 +176,13 @@ def cmd_status(args) -> int:
         print("no ipp-testbed cluster is up")
         return 0
     for name, ctrs in sorted(clusters.items()):
-        labels = ctrs[0].labels
-        topo_name = labels.get("ipp-testbed.topology", "?")
-        nodes = ", ".join(f"{ct.labels.get('com.docker.compose.service', ct.name)} ({ct.status})" for ct in ctrs)
-        print(f"{name}: topology {topo_name}, engines {labels.get('ipp-testbed.counts', '?')}; nodes: {nodes}")
+        found = ctrs[0].labels
+        topo_name = found.get(labels.TOPOLOGY, "?")
+        nodes = ", ".join(f"{ct.labels.get(labels.COMPOSE_SERVICE, ct.name)} ({ct.status})" for ct in ctrs)
+        print(f"{name}: topology {topo_name}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
         try:
             cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
-            cluster.register_timeout = 10
-            report = cluster.node_json(["report", "--scatter", "0", "--timeout", "10"])
+            report = cluster.report(0, timeout=10)
             _print_engines(cluster, report)
         except TestbedError as e:
             print(f"  (engines not readable: {e})")
@@ -215,7 +198,7 @@ def cmd_down(args) -> int:
         # still sweep networks/volumes a crash may have left
         docker_env.clean(c, name)
         return 0
-    topo_name = ctrs[0].labels.get("ipp-testbed.topology", args.topology)
+    topo_name = ctrs[0].labels.get(labels.TOPOLOGY, args.topology)
     try:
         topo = topology.load(topo_name)
         Cluster(topo, name=name, log=_log_to(sys.stdout)).down()
@@ -230,7 +213,7 @@ def cmd_clean(args) -> int:
     removed = docker_env.clean(c)
     print(
         f"removed {removed['containers']} container(s), {removed['networks']} network(s), "
-        f"{removed['volumes']} volume(s) labelled {docker_env.LABEL}"
+        f"{removed['volumes']} volume(s) labelled {labels.CLUSTER}"
     )
     return 0
 

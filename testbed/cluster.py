@@ -1,59 +1,51 @@
-"""Bring a topology up in containers, start its engine groups in order, tear down.
+"""The lifecycle of one cluster: nodes up, SSH trust, controller, name server, engine groups
+in order, and teardown.
 
-Nodes come up through testcontainers' ``DockerCompose`` (Compose v2) from the
-topology's compose file; then each engine group is launched with ``docker exec``
-on its node, and the next starts only when the controller has registered every
-engine so far (an event reported by ``Client.wait_for_engines``, not a sleep).
-Every resource carries the label ``ipp-testbed.cluster=<name>``; ``down()``
-removes the compose project and then anything else with that label.
+It composes the pieces: the compose backend (nodes), ``ssh.setup_trust``, the launch
+kinds (``testbed.launch``: what each group runs, built from the placement rows) and
+the node handles that run it. Each group is started and then awaited on the
+controller node until the controller has registered every engine so far: an event
+reported by ``Client.wait_for_engines``, not a sleep. On any failure of a bring-up,
+Ctrl-C included, everything started is removed.
+
+A cluster of the same name that already exists is met by one policy, chosen by the
+caller (``IfExists``): refuse it, reuse it, or replace it.
 """
 
 from __future__ import annotations
 
-import io
-import json
+import enum
 import re
-import subprocess
-import tarfile
-import tempfile
 import time
-from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import PurePosixPath
 
-from . import docker_env
+from . import docker_env, labels, launch, placement, ssh, stacks
+from .compose import ComposeBackend, project_name
 from .errors import TestbedError
-from .topology import Group, Topology
+from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
+from .node import NODE_PY, WORKLOADS, Exec, Node
+from .topology import Topology
+from .waiting import poll
 
-USER = "mpi"
-HOME = PurePosixPath("/home/mpi")
-SECURITY = HOME / ".ipython/profile_default/security"
-ENGINE_FILE = SECURITY / "ipcontroller-engine.json"
-WORKLOADS = PurePosixPath("/opt/testbed/workloads")
-NODE_PY = WORKLOADS / "testbed_node.py"
-LOGS = PurePosixPath("/tmp/testbed")
-NAME_SERVER_URI = LOGS / "ompi-server.uri"
+__all__ = ["LOGS", "WORKLOADS", "Cluster", "IfExists", "attach", "check_name", "is_up", "project_name", "session"]
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
+NAME_SERVER_TIMEOUT = 10.0
 
 
-def last_json(out: str, err: str, what: str) -> dict:
-    """The last JSON object a workload printed on a line of its own; its ``error``, if any, raised."""
-    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise TestbedError(f"{what} printed no result: {err.strip()[-800:]}")
-    doc = json.loads(lines[-1])
-    if "error" in doc:
-        raise TestbedError(f"{what}: {doc['error']}")
-    return doc
+class IfExists(enum.Enum):
+    """What to do when a cluster of the same name is already there."""
 
-
-def project_name(cluster: str) -> str:
-    return f"ipp-testbed-{cluster}"
+    REFUSE = "refuse"  # `testbed up`: say so, with the command that removes it
+    REUSE = "reuse"  # `testbed check/run`: use it as it is (with its own group sizes)
+    REPLACE = "replace"  # reproduce, tests, benchmarks: remove it, then bring up anew
 
 
 def check_name(name: str) -> str:
-    if not NAME_RE.match(name):
+    if not isinstance(name, str) or not NAME_RE.match(name):
         raise TestbedError(
             f"cluster name {name!r}: use lower-case letters, digits, '-' and '_' "
             "(at most 41 characters, starting with a letter or digit)"
@@ -71,134 +63,77 @@ class Cluster:
         image: str = docker_env.DEFAULT_IMAGE,
         log: Callable[[str], None] = print,
         register_timeout: float = REGISTER_TIMEOUT,
+        stack: stacks.OpenMPI4 = stacks.DEFAULT,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
         self.image = image
         self.log = log
         self.register_timeout = register_timeout
-        self._docker = None
-        self._tmp = tempfile.TemporaryDirectory(prefix="ipp-testbed-")
-        self._compose = None
-        self._engine_file_copied: set[str] = set()
+        self.stack = stack
+        self.backend = ComposeBackend(topology, self.name, image)
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
+        self._has_engine_file: set[str] = {topology.controller}
 
-    # -- plumbing ---------------------------------------------------------------
+    # -- nodes ------------------------------------------------------------------
+    def node(self, service: str) -> Node:
+        return self.backend.node(service)
+
     @property
-    def docker(self):
-        if self._docker is None:
-            self._docker = docker_env.client()
-        return self._docker
+    def controller(self) -> Node:
+        return self.node(self.topology.controller)
 
-    def _env_file(self) -> str:
-        path = Path(self._tmp.name) / "compose.env"
-        counts = ",".join(str(n) for n in self.topology.counts)
-        path.write_text(
-            f"TESTBED_CLUSTER={self.name}\n"
-            f"TESTBED_PROJECT={project_name(self.name)}\n"
-            f"TESTBED_IMAGE={self.image}\n"
-            f"TESTBED_COUNTS={counts}\n"
-            f"TESTBED_TOPOLOGY={self.topology.name}\n"
-        )
-        return str(path)
+    def exec(self, service: str, argv: Sequence[str]) -> Exec:
+        return self.node(service).exec(argv)
 
-    def compose(self):
-        """testcontainers' DockerCompose for this cluster's project."""
-        if self._compose is None:
-            from testcontainers.compose import DockerCompose
+    def sh(self, service: str, script: str) -> Exec:
+        """A shell script on a node (for tests and one-off diagnostics; the testbed itself runs argv)."""
+        return self.node(service).exec(["sh", "-c", script])
 
-            self._compose = DockerCompose(
-                context=str(self.topology.path.parent),
-                compose_file_name=self.topology.path.name,
-                env_file=self._env_file(),
-                wait=True,
-            )
-        return self._compose
-
-    def container(self, service: str):
-        found = self.docker.containers.list(
-            filters={
-                "label": [
-                    f"{docker_env.LABEL}={self.name}",
-                    f"com.docker.compose.service={service}",
-                ]
-            }
-        )
-        if not found:
-            raise TestbedError(f"cluster {self.name}: node {service!r} is not running")
-        return found[0]
-
-    def exec(self, service: str, cmd: list[str], detach: bool = False) -> tuple[int, str, str]:
-        ctr = self.container(service)
-        if detach:
-            ctr.exec_run(cmd, user=USER, detach=True)
-            return 0, "", ""
-        res = ctr.exec_run(cmd, user=USER, demux=True)
-        out, err = res.output if res.output else (b"", b"")
-        return res.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(
-            errors="replace"
-        )
-
-    def sh(self, service: str, script: str, detach: bool = False) -> tuple[int, str, str]:
-        return self.exec(service, ["sh", "-c", script], detach=detach)
+    def node_json(self, cmd: list[str]) -> dict:
+        """Run testbed_node.py (the in-cluster client) on the controller node and parse its JSON answer."""
+        return self.controller.run_json(["python3", str(NODE_PY), *cmd], what=f"testbed_node.py {cmd[0]}")
 
     def client_json(self, script: str, *args: str) -> dict:
         """Run workload ``script`` as a client on the controller node (where the lecture's
         session ran) and return its JSON answer."""
-        ctr = self.topology.controller
-        code, out, err = self.exec(ctr, ["python3", str(WORKLOADS / script), *args])
-        return last_json(out, err, f"{script} on {ctr} (exit {code})")
+        return self.controller.workload(script, *args)
 
-    def put_files(self, folder: PurePosixPath, files: list[Path]) -> list[str]:
+    def put_files(self, folder: PurePosixPath, files) -> list[str]:
         """Copy host files into ``folder`` on the controller node (owned by mpi); their paths there."""
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(folder.name)
-            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, 1000, 1000
-            tar.addfile(info)
-            for f in files:
-                info = tar.gettarinfo(str(f), arcname=f"{folder.name}/{f.name}")
-                info.uid, info.gid, info.uname, info.gname, info.mode = 1000, 1000, "mpi", "mpi", 0o644
-                with open(f, "rb") as fh:
-                    tar.addfile(info, fh)
-        self.container(self.topology.controller).put_archive(str(folder.parent), buf.getvalue())
-        return [str(folder / f.name) for f in files]
-
-    def node_json(self, cmd: list[str]) -> dict:
-        """Run testbed_node.py on the controller node and parse its JSON answer."""
-        ctr = self.topology.controller
-        code, out, err = self.exec(ctr, ["python3", str(NODE_PY), *cmd])
-        return last_json(out, err, f"testbed_node.py {cmd[0]} on {ctr} (exit {code})")
+        return self.controller.put_files(folder, files)
 
     # -- lifecycle --------------------------------------------------------------
-    def preflight(self) -> None:
+    def preflight(self, if_exists: IfExists = IfExists.REFUSE) -> None:
         docker_env.require_compose()
-        docker_env.require_image(self.docker, self.image)
-        existing = docker_env.cluster_containers(self.docker, self.name)
-        if existing:
-            raise TestbedError(
-                f"a cluster named {self.name!r} is already up ({len(existing)} container(s)): "
-                f"`make cluster-down TOPOLOGY={self.name}` first, or choose another NAME="
-            )
+        c = self.backend.docker
+        docker_env.require_image(c, self.image)
+        existing = docker_env.cluster_containers(c, self.name)
+        if not existing:
+            return
+        if if_exists is IfExists.REPLACE:
+            self.log(f"[{self.name}] removing the cluster of that name that is already there")
+            docker_env.clean(c, self.name)
+            return
+        raise TestbedError(
+            f"a cluster named {self.name!r} is already there ({len(existing)} container(s)): "
+            f"`testbed down --name {self.name}` removes it, or choose another name"
+        )
 
-    def up(self, engines: bool = True) -> Cluster:
+    def up(self, engines: bool = True, if_exists: IfExists = IfExists.REFUSE) -> Cluster:
         """Start nodes and (unless ``engines`` is false) every engine group.
 
         On any failure, Ctrl-C included, everything started is torn down.
         """
-        self.preflight()
+        if if_exists is IfExists.REUSE:
+            raise ValueError("up() starts a cluster; reuse one with session() or attach()")
+        self.preflight(if_exists)
         t0 = time.monotonic()
         try:
             self._start_nodes()
-            if len(self.topology.nodes) > 1:
-                self._setup_ssh()
-            if engines and self.topology.groups[0].launch != "ipcluster":
-                self._start_controller()
-            if engines and self.topology.name_server:
-                self._start_name_server()
-            for group in self.topology.groups if engines else ():
-                self._start_group(group)
+            if engines:
+                self._start_engines()
         except BaseException:
             self.log(f"[{self.name}] bring-up failed: tearing down")
             self.down(quiet=True)
@@ -207,250 +142,109 @@ class Cluster:
         return self
 
     def _start_nodes(self) -> None:
-        nodes = ", ".join(self.topology.nodes)
-        self.log(f"[{self.name}] starting node(s) {nodes} (compose project {project_name(self.name)})")
+        topo = self.topology
+        self.log(f"[{self.name}] starting node(s) {', '.join(topo.nodes)} (compose project {project_name(self.name)})")
         t = time.monotonic()
-        try:
-            self.compose().start()
-        except subprocess.CalledProcessError as e:
-            err = (e.stderr or b"").decode(errors="replace").strip().splitlines()
-            raise TestbedError(
-                f"docker compose up failed for {self.topology.path.name}: "
-                f"{err[-1] if err else 'exit ' + str(e.returncode)}"
-            ) from None
-        # the testbed's logs, hostfiles and `testbed run`'s scratch folder (LOGS, LOGS/run)
-        # are in the image, owned by mpi: no exec per node here
-        if self.topology.shared:  # one volume on every node
-            self.exec(self.topology.controller, ["mkdir", "-p", str(PurePosixPath(self.topology.shared) / "run")])
+        self.backend.start()
+        # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image
+        if topo.shared:  # one volume on every node
+            self.exec(topo.controller, ["mkdir", "-p", str(PurePosixPath(topo.shared) / "run")])
         self.timings["nodes"] = time.monotonic() - t
+        if len(topo.nodes) > 1:
+            t = time.monotonic()
+            handles = {svc: self.node(svc) for svc in topo.nodes}
+            ssh.setup_trust(handles, {svc: n.hostname for svc, n in topo.nodes.items()}, topo.controller)
+            self.timings["ssh"] = time.monotonic() - t
+            self.log(f"[{self.name}] ssh ready between {', '.join(topo.nodes)} ({self.timings['ssh']:.1f}s)")
 
-    def _put_file(self, service: str, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
-        """Write a file owned by mpi into a node (no filesystem is shared between nodes)."""
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            info = tarfile.TarInfo(path.name)
-            info.size, info.mode, info.uid, info.gid = len(data), mode, 1000, 1000
-            tar.addfile(info, io.BytesIO(data))
-        self.container(service).put_archive(str(path.parent), buf.getvalue())
-
-    def _setup_ssh(self) -> None:
-        """Let the controller node ssh to every node as mpi, for mpiexec across nodes.
-
-        The key pair is made now, on the controller node, for this cluster only; each
-        node's public host key (made when that node started) goes into known_hosts,
-        so host keys are checked, not waved through. Ready when every node answers.
-        """
-        t = time.monotonic()
-        ctl = self.topology.controller
-        code, _, err = self.sh(
-            ctl, "test -f ~/.ssh/id_ed25519 || ssh-keygen -q -t ed25519 -N '' -C testbed -f ~/.ssh/id_ed25519"
-        )
-        if code != 0:
-            raise TestbedError(f"ssh-keygen on {ctl} failed: {err.strip()}")
-        _, pub, _ = self.exec(ctl, ["cat", str(HOME / ".ssh/id_ed25519.pub")])
-        known = []
-        for svc, node in self.topology.nodes.items():
-            self._put_file(svc, HOME / ".ssh/authorized_keys", pub.encode())
-            hostkey = ""
-            deadline = time.monotonic() + 30
-            while not hostkey and time.monotonic() < deadline:
-                _, hostkey, _ = self.exec(svc, ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])
-                hostkey = hostkey.strip()
-                if not hostkey:
-                    time.sleep(0.2)
-            if not hostkey:
-                raise TestbedError(f"node {svc} has no ssh host key after 30 s (did sshd start?)")
-            keytype, key = hostkey.split()[:2]
-            known.append(f"{node.hostname} {keytype} {key}")
-        self._put_file(ctl, HOME / ".ssh/known_hosts", ("\n".join(known) + "\n").encode(), 0o644)
-        for node in self.topology.nodes.values():
-            deadline = time.monotonic() + 30
-            while True:
-                code, _, err = self.exec(ctl, ["ssh", node.hostname, "true"])
-                if code == 0:
-                    break
-                if time.monotonic() > deadline:
-                    raise TestbedError(f"ssh from {ctl} to {node.hostname} does not answer: {err.strip()}")
-                time.sleep(0.2)
-        self.timings["ssh"] = time.monotonic() - t
-        self.log(f"[{self.name}] ssh ready between {', '.join(self.topology.nodes)} ({self.timings['ssh']:.1f}s)")
-
-    def _registered_before(self, group: Group) -> int:
-        total = 0
-        for g in self.topology.groups:
-            if g is group:
-                return total
-            total += g.engines
-        raise ValueError(group)
-
-    def _start_controller(self) -> None:
-        """The controller alone (when no ipcluster group starts it), listening on the network."""
-        ctl = self.topology.controller
-        host = self.topology.hostname(ctl)
-        self.log(f"[{self.name}] {ctl}: ipcontroller --ip=0.0.0.0 --location={host}")
-        try:
-            self._wait(0, start=(ctl, f"exec ipcontroller --ip=0.0.0.0 --location={host}", LOGS / "controller.log"))
-        except TestbedError as e:
-            _, tail, _ = self.sh(ctl, f"tail -n 15 {LOGS}/controller.log")
-            raise TestbedError(f"the controller on {ctl} did not come up: {e}\n{tail.rstrip()}") from None
+    def _start_engines(self) -> None:
+        topo = self.topology
+        ctx = LaunchContext(topo, self.stack)
+        if not launch.kind(topo.groups[0].launch).starts_controller:
+            self._run_start(launch.controller_start(topo), what="the controller")
+        if topo.name_server:
+            self._start_name_server()
+        rows = placement.by_group(topo)
+        for group in topo.groups:
+            t = time.monotonic()
+            for start in launch.kind(group.launch).starts(group, rows[group.name], ctx):
+                self._run_start(start, what=f"group {group.name!r} on {start.node}")
+            self.timings[f"group:{group.name}"] = time.monotonic() - t
+            total = ctx.registered_before(group) + group.engines
+            self.log(f"[{self.name}] {total} engine(s) registered ({time.monotonic() - t:.1f}s)")
 
     def _start_name_server(self) -> None:
-        """Open MPI's name server, for Publish_name/Lookup_name between separate mpiexec jobs."""
-        ctl = self.topology.controller
-        self.log(f"[{self.name}] {ctl}: ompi-server -r {NAME_SERVER_URI}")
-        self.sh(ctl, f"rm -f {NAME_SERVER_URI}")
-        self.sh(ctl, f"exec ompi-server --no-daemonize -r {NAME_SERVER_URI} >{LOGS}/ompi-server.log 2>&1", detach=True)
-        code, _, _ = self.sh(
-            ctl, f"for i in $(seq 100); do test -s {NAME_SERVER_URI} && exit 0; sleep 0.1; done; exit 1"
-        )
-        if code != 0:
-            _, tail, _ = self.sh(ctl, f"tail -n 10 {LOGS}/ompi-server.log")
-            raise TestbedError(f"ompi-server on {ctl} wrote no URI within 10 s: {tail.strip()}")
-
-    def _spread(self, launcher: str, hosts: tuple[str, ...], ranks: int) -> str:
-        """mpiexec options placing ``ranks`` round-robin (by node) on ``hosts``.
-
-        The hostfile lists those nodes (each answered ssh at bring-up). Only
-        ``launcher`` ssh's to them (no tree spawn), and PATH reaches the remote ranks
-        (an ssh session does not get the container's environment).
-        """
-        hostfile = LOGS / ("hostfile-" + "-".join(hosts))
-        lines = "".join(f"{self.topology.hostname(h)} slots={ranks}\n" for h in hosts)
-        self._put_file(launcher, hostfile, lines.encode(), 0o644)
-        return (
-            f"--hostfile {hostfile} --map-by node --mca plm_rsh_no_tree_spawn 1 "
-            "-x PATH -x PYTHONDONTWRITEBYTECODE"
-        )
-
-    def _mpi_extra(self) -> str:
-        """mpiexec options every launch of this topology needs (the name server)."""
-        return f"--ompi-server file:{NAME_SERVER_URI}" if self.topology.name_server else ""
-
-    def _start_group(self, group: Group) -> None:
-        t = time.monotonic()
-        base = self._registered_before(group)
-        target = base + group.engines
-        node = group.node
-        kind = f"{group.engines} {'MPI' if group.mpi else 'plain'} engine(s)"
-        log = LOGS / f"{group.name}.log"
-        if group.launch == "ipcluster":
-            host = self.topology.hostname(self.topology.controller)
-            engines = "mpi" if group.mpi else "local"
-            self.log(f"[{self.name}] {node}: ipcluster start: controller + {kind}")
-            mpi_args = ""
-            if group.mpi and self.topology.name_server:
-                mpi_args = (
-                    "--MPIEngineSetLauncher.mpi_args=--ompi-server "
-                    f"--MPIEngineSetLauncher.mpi_args=file:{NAME_SERVER_URI} "
-                )
-            self._wait_engines(target, group, start=(
-                node,
-                f"exec ipcluster start --daemonize --n={group.engines} --engines={engines} {mpi_args}"
-                f"--ip=0.0.0.0 --location={host}",
-                log,
-            ))  # fmt: skip
-        else:
-            engine_file = self._engine_file_on(node)
-            for host in group.rank_hosts:  # no shared filesystem: each rank's node gets a copy
-                self._engine_file_on(host)
-            if group.launch == "ipengine":
-                flag = "--mpi " if group.mpi else ""
-                for i in range(group.engines):
-                    self.log(f"[{self.name}] {node}: ipengine {flag}(engine {base + i + 1} of {target})")
-                    self._wait_engines(base + i + 1, group, start=(
-                        node, f"exec ipengine {flag}--file={engine_file}", LOGS / f"{group.name}-{i}.log"
-                    ))  # fmt: skip
-            elif group.launch == "mpiexec":
-                # each rank asks for engine id base + its rank (or the reverse, for
-                # order: descending), read from Open MPI's rank variable at start
-                rank_expr = (
-                    f"{target - 1} - OMPI_COMM_WORLD_RANK"
-                    if group.order == "descending"
-                    else f"{base} + OMPI_COMM_WORLD_RANK"
-                )
-                engine = (
-                    f"sh -c 'exec ipengine --mpi --file={engine_file} "
-                    f"--IPEngine.id=$(({rank_expr}))'"
-                )
-                where = self._spread(node, group.hosts, group.engines) + " " if group.hosts else ""
-                self.log(
-                    f"[{self.name}] {node}: mpiexec -n {group.engines} ipengine --mpi "
-                    f"(ids {base}..{target - 1}, {group.order} by rank"
-                    + (f", on {', '.join(group.hosts)})" if group.hosts else ")")
-                )
-                self._wait_engines(target, group, start=(
-                    node, f"exec mpiexec -n {group.engines} {where}{self._mpi_extra()} {engine}", log
-                ))  # fmt: skip
-            else:  # pragma: no cover - topology validates launch
-                raise TestbedError(f"unknown launch {group.launch!r}")
-        self.timings[f"group:{group.name}"] = time.monotonic() - t
-        self.log(f"[{self.name}] {target} engine(s) registered ({time.monotonic() - t:.1f}s)")
-
-    def _wait(self, n: int, start: tuple[str, str, PurePosixPath] | None = None) -> dict:
-        """Wait on the controller node until ``n`` engines are registered.
-
-        ``start`` = (node, shell command, log): that command is started first. On the
-        controller node one ``docker exec`` starts it and waits (the waiting client's
-        imports overlap the start); on another node it is started detached, then awaited.
-        """
-        cmd = ["wait", str(n), "--timeout", str(self.register_timeout)]
-        if start:
-            node, script, log = start
-            if node == self.topology.controller:
-                cmd += ["--start", script, "--log", str(log)]
-            else:
-                self.sh(node, f"{script} >{log} 2>&1", detach=True)
-        return self.node_json(cmd)
-
-    def _wait_engines(self, n: int, group: Group, start: tuple[str, str, PurePosixPath] | None = None) -> None:
+        """The MPI library's name server, for Publish_name/Lookup_name between separate mpiexec jobs."""
+        ctl = self.controller
+        argv = self.stack.name_server_argv(NAME_SERVER_URI)
+        self.log(f"[{self.name}] {self.topology.controller}: {' '.join(argv)}")
+        ctl.exec(["rm", "-f", str(NAME_SERVER_URI)])
+        ctl.start(argv, LOGS / "name-server.log")
         try:
-            doc = self._wait(n, start)
-            self.id_history.append(doc["ids"])
+            poll(lambda: ctl.exec(["test", "-s", str(NAME_SERVER_URI)]).code == 0,
+                 timeout=NAME_SERVER_TIMEOUT, what=f"the name server's URI file {NAME_SERVER_URI}")  # fmt: skip
         except TestbedError as e:
-            _, tail, _ = self.sh(group.node, f"tail -n 15 {LOGS}/{group.name}*.log 2>/dev/null")
-            raise TestbedError(
-                f"waiting for group {group.name!r} on {group.node}: {e}"
-                + (f"\n--- engine log ({group.node}) ---\n{tail.rstrip()}" if tail.strip() else "")
-            ) from None
+            raise TestbedError(f"{e}\n{ctl.tail('name-server.log', 10)}") from None
 
-    def _engine_file_on(self, node: str) -> PurePosixPath:
-        """The engine connection file as a node sees it: copied when not the controller node.
+    def _run_start(self, start: Start, what: str) -> None:
+        """Write the files a start needs, run it, and wait until ``start.registered`` engines are there.
 
-        Remote nodes share no filesystem with the controller; the file reaches them
-        the way the lecture did it, copied.
+        On the controller node one ``docker exec`` starts the command and waits (the
+        waiting client's imports overlap the start, and a command that dies is reported
+        at once); on another node it is started detached, then awaited.
         """
-        if node == self.topology.controller or node in self._engine_file_copied:
-            return ENGINE_FILE
-        code, content, err = self.exec(self.topology.controller, ["cat", str(ENGINE_FILE)])
-        if code != 0:
-            raise TestbedError(f"no engine connection file on the controller: {err.strip()}")
-        self.exec(node, ["mkdir", "-p", "-m", "700", str(ENGINE_FILE.parent)])
-        self._put_file(node, ENGINE_FILE, content.encode())
-        self._engine_file_copied.add(node)
-        return ENGINE_FILE
+        self.log(f"[{self.name}] {start.says}")
+        for node in start.engine_file_on:
+            self._copy_engine_file(node)
+        for node, path, text in start.files:
+            self.node(node).put_file(path, text.encode(), 0o644)
+        cmd = ["wait", str(start.registered), "--timeout", str(self.register_timeout)]
+        if start.node == self.topology.controller:
+            cmd += ["--log", str(start.log), "--", *start.argv]
+        else:
+            self.node(start.node).start(start.argv, start.log)
+        try:
+            doc = self.node_json(cmd)
+        except TestbedError as e:
+            tail = self.node(start.node).tail(start.log.name)
+            raise TestbedError(
+                f"{what}: {e}" + (f"\n--- {start.log} ({start.node}) ---\n{tail}" if tail else "")
+            ) from None
+        if start.registered:
+            self.id_history.append(doc["ids"])
+
+    def _copy_engine_file(self, service: str) -> None:
+        """The engine connection file, copied to a node that is not the controller's.
+
+        Nodes share no filesystem with the controller; the file reaches them the way
+        the lecture did it, copied.
+        """
+        if service in self._has_engine_file:
+            return
+        content = self.controller.read(ENGINE_FILE)
+        node = self.node(service)
+        node.exec(["mkdir", "-p", "-m", "700", str(ENGINE_FILE.parent)])
+        node.put_file(ENGINE_FILE, content.encode())
+        self._has_engine_file.add(service)
 
     def down(self, quiet: bool = False) -> None:
         """Remove the compose project, then anything still labelled for this cluster."""
         if not quiet:
             self.log(f"[{self.name}] tearing down")
-        try:
-            self.compose().stop(down=True)
-        except Exception:  # noqa: BLE001 - fall through to the label sweep
-            pass
-        docker_env.clean(self.docker, self.name)
+        self.backend.stop()
 
-    def __enter__(self) -> Cluster:
-        return self.up()
-
-    def __exit__(self, *exc) -> None:
-        self.down()
-
-    # -- queries ----------------------------------------------------------------
-    def mpiexec_prefix(self, ranks: int, across: bool = True) -> str:
-        """``mpiexec -n ranks``, spread over every node (by node) when there are several."""
-        if across and len(self.topology.nodes) > 1:
-            return f"mpiexec -n {ranks} {self._spread(self.topology.controller, tuple(self.topology.nodes), ranks)}"
-        return f"mpiexec -n {ranks}"
+    # -- plain MPI programs -------------------------------------------------------
+    def mpiexec_argv(self, ranks: int, argv: Sequence[str], across: bool = True) -> list[str]:
+        """``mpiexec`` of ``ranks`` copies of ``argv`` from the controller node; with ``across``
+        and several nodes, rank r on node r % len(nodes) (by node), as the placement spreads."""
+        nodes = tuple(self.topology.nodes)
+        if not across or len(nodes) == 1:
+            return self.stack.mpiexec([stacks.Context(tuple(argv), ranks=ranks)])
+        hosts = [self.topology.hostname(s) for s in placement.round_robin(nodes, ranks)]
+        hostfile = LOGS / "hostfile-all"
+        slots = {self.topology.hostname(s): hosts.count(self.topology.hostname(s)) for s in nodes}
+        self.controller.put_file(hostfile, self.stack.hostfile(slots).encode(), 0o644)
+        return self.stack.mpiexec([stacks.Context(tuple(argv), host=h) for h in hosts], hostfile=hostfile)
 
     def program_where(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
         """Where a plain MPI program runs: (over every node?, working folder).
@@ -473,53 +267,85 @@ class Cluster:
         args: tuple[str, ...] = (),
         across: bool = True,
         workdir: PurePosixPath = LOGS / "run",
-    ) -> tuple[int, str, str]:
+    ) -> Exec:
         """``mpiexec -n ranks python3 <script>`` from the controller node, in ``workdir``.
 
         Over all the topology's nodes when it has several (``across``); the scratch
-        folder exists on every node (made at bring-up).
+        folder exists on every node. A file the program's arguments name is removed
+        first (MPI-IO does not truncate what an earlier run wrote).
         """
-        argv = " ".join([str(WORKLOADS / script), *args])
-        return self.sh(
-            self.topology.controller,
-            f"cd {workdir} && rm -f mpi_IO && exec {self.mpiexec_prefix(ranks, across)} python3 {argv}",
-        )
+        ctl = self.controller
+        if args:
+            ctl.exec(["rm", "-f", *(str(workdir / a) for a in args)])
+        argv = self.mpiexec_argv(ranks, ["python3", str(WORKLOADS / script), *args], across)
+        return ctl.exec(argv, workdir=str(workdir))
 
-    def report(self, scatter: int) -> dict:
+    # -- queries ----------------------------------------------------------------
+    def report(self, scatter: int, timeout: float | None = None) -> dict:
+        """What every engine sees of the lecture's workloads (testbed_node.py report)."""
+        timeout = self.register_timeout if timeout is None else timeout
         cmd = ["report", "--scatter", str(scatter), "--engines", str(self.topology.engine_count)]
-        cmd += ["--timeout", str(self.register_timeout)]
+        cmd += ["--timeout", str(timeout)]
         if self.topology.merge:
             if self.topology.name_server:
-                code, _, _ = self.exec(self.topology.controller, ["pgrep", "-x", "ompi-server"])
-                if code != 0:
+                argv0 = self.stack.name_server_argv(NAME_SERVER_URI)[0]
+                if self.exec(self.topology.controller, ["pgrep", "-x", argv0]).code != 0:
                     raise TestbedError(
-                        f"the name server (ompi-server) is not running on {self.topology.controller}: "
+                        f"the name server ({argv0}) is not running on {self.topology.controller}: "
                         "the worlds cannot find each other; bring the cluster up again"
                     )
             cmd += ["--merge"]
         return self.node_json(cmd)
 
 
+def _running(name: str) -> list:
+    return docker_env.cluster_containers(docker_env.client(), check_name(name), all=False)
+
+
+def is_up(name: str) -> bool:
+    return bool(_running(name))
+
+
 def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
     """A Cluster object for a cluster that is already up, with the counts it was started with."""
     cluster_name = check_name(name or topology.name)
-    c = docker_env.client()
-    ctrs = docker_env.cluster_containers(c, cluster_name, all=False)
+    ctrs = _running(cluster_name)
     if not ctrs:
         raise TestbedError(
-            f"no cluster named {cluster_name!r} is up: `make cluster-up TOPOLOGY={topology.name}`"
+            f"no cluster named {cluster_name!r} is up: `testbed up {topology.name} --name {cluster_name}`"
         )
-    labels = ctrs[0].labels
-    if labels.get("ipp-testbed.topology", topology.name) != topology.name:
-        raise TestbedError(
-            f"cluster {cluster_name!r} runs topology {labels['ipp-testbed.topology']!r}, "
-            f"not {topology.name!r}"
-        )
-    counts = labels.get("ipp-testbed.counts")
+    found = ctrs[0].labels
+    if found.get(labels.TOPOLOGY, topology.name) != topology.name:
+        raise TestbedError(f"cluster {cluster_name!r} runs topology {found[labels.TOPOLOGY]!r}, not {topology.name!r}")
+    counts = found.get(labels.COUNTS)
     if counts:
         topology = topology.with_counts(tuple(int(x) for x in counts.split(",")))
     return Cluster(topology, name=cluster_name, **kw)
 
 
-def is_up(name: str) -> bool:
-    return bool(docker_env.cluster_containers(docker_env.client(), check_name(name), all=False))
+@contextmanager
+def session(
+    topology: Topology,
+    name: str | None = None,
+    if_exists: IfExists = IfExists.REUSE,
+    engines: bool = True,
+    **kw,
+) -> Iterator[Cluster]:
+    """A cluster for the length of a ``with`` block.
+
+    With ``REUSE``, a running cluster of that name is used as it is and left up (it
+    keeps the group sizes it was started with). Otherwise one is brought up now (after
+    ``if_exists`` dealt with a namesake) and removed after the block.
+    """
+    cluster_name = check_name(name or topology.name)
+    if if_exists is IfExists.REUSE and is_up(cluster_name):
+        log = kw.get("log", print)
+        log(f"[{cluster_name}] using the running cluster")
+        yield attach(topology, name=cluster_name, **kw)
+        return
+    cluster = Cluster(topology, name=cluster_name, **kw)
+    cluster.up(engines=engines, if_exists=IfExists.REFUSE if if_exists is IfExists.REUSE else if_exists)
+    try:
+        yield cluster
+    finally:
+        cluster.down()

@@ -6,9 +6,9 @@ import os
 import shutil
 import subprocess
 
+from . import labels
 from .errors import TestbedError
 
-LABEL = "ipp-testbed.cluster"
 DEFAULT_IMAGE = os.environ.get("TESTBED_IMAGE", "ipp-testbed/node:latest")
 
 # testcontainers' Ryuk reaper needs an image pull; this testbed cleans up by
@@ -66,7 +66,7 @@ def require_image(c, image: str = DEFAULT_IMAGE) -> None:
 
 
 def cluster_containers(c, name: str | None = None, all: bool = True):
-    label = f"{LABEL}={name}" if name else LABEL
+    label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
     return c.containers.list(all=all, filters={"label": label})
 
 
@@ -74,7 +74,7 @@ def running_clusters(c) -> dict[str, list]:
     """name -> containers, for every cluster with a container on this host."""
     out: dict[str, list] = {}
     for ctr in cluster_containers(c):
-        out.setdefault(ctr.labels.get(LABEL, "?"), []).append(ctr)
+        out.setdefault(ctr.labels.get(labels.CLUSTER, "?"), []).append(ctr)
     return out
 
 
@@ -82,7 +82,7 @@ def clean(c, name: str | None = None) -> dict[str, int]:
     """Remove every container, network and volume labelled for ``name`` (or any cluster)."""
     from docker.errors import APIError, NotFound
 
-    label = f"{LABEL}={name}" if name else LABEL
+    label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
     removed = {"containers": 0, "networks": 0, "volumes": 0}
     for ctr in c.containers.list(all=True, filters={"label": label}):
         try:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import docker_env
+from . import docker_env, labels
 from .errors import TestbedError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,6 @@ DOCKER_DIR = ROOT / "docker"
 WHEELHOUSE = DOCKER_DIR / "wheelhouse"
 REQUIREMENTS = DOCKER_DIR / "requirements-node.txt"
 BASE_IMAGE = "debian:bookworm-slim"
-INPUTS_LABEL = "ipp-testbed.inputs"
 # the node image's Python: wheels are fetched for it, whatever the host runs
 NODE_PYTHON = "3.11"
 NODE_GLIBC = "2_36"  # bookworm
@@ -110,7 +109,7 @@ def node_image_current(c, image: str, want: str) -> bool:
         img = c.images.get(image)
     except ImageNotFound:
         return False
-    return (img.labels or {}).get(INPUTS_LABEL) == want
+    return (img.labels or {}).get(labels.IMAGE_INPUTS) == want
 
 
 def docker_build(
@@ -170,12 +169,12 @@ def build(
         return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
 
     log(f"[images] building {image} (docker/Dockerfile; a first build takes a few minutes)")
-    res = docker_build(c, image, labels={INPUTS_LABEL: want, "ipp-testbed.image": "node"}, log=log)
+    res = docker_build(c, image, labels={labels.IMAGE_INPUTS: want, labels.IMAGE_ROLE: "node"}, log=log)
     size = res["size_mb"] * 1e6
     log(f"[images] built {image} in {res['seconds']:.0f}s: {size / 1e6:.0f} MB")
     # dangling layers of the previous build are of no use
     try:
-        c.images.prune(filters={"dangling": True, "label": "ipp-testbed.image=node"})
+        c.images.prune(filters={"dangling": True, "label": f"{labels.IMAGE_ROLE}=node"})
     except Exception:  # noqa: BLE001 - best effort
         pass
     return {"built": True, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}

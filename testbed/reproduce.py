@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import digits as digits_mod
 from . import docker_env, report, topology
-from .cluster import Cluster, check_name
+from .cluster import Cluster, IfExists, check_name
 from .errors import TestbedError
 from .experiments import Context, Experiment, Outcome, Params
 
@@ -96,10 +96,9 @@ def run(
             ids = ", ".join(e.id for e in exps)
             log(f"== [{gi}/{len(groups)}] {topo_name}: {ids}")
             name = check_name(prefix + topo_name)
-            docker_env.clean(docker_env.client(), name)  # a crashed earlier run's leftovers
             cluster = Cluster(topology.load(topo_name), name=name, log=log)
             try:
-                cluster.up()
+                cluster.up(if_exists=IfExists.REPLACE)  # a crashed earlier run's leftovers go
             except TestbedError as e:
                 for exp in exps:
                     outcomes.append((exp, _failed(exp, f"bringing {topo_name} up failed: {e}")))

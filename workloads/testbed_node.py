@@ -2,7 +2,7 @@
 the lecture's IPython session did, so client and engines share one Python.
 
     python testbed_node.py wait N [--timeout S]     block until N engines registered
-    python testbed_node.py wait N --start CMD --log F   start CMD (controller, engines) first
+    python testbed_node.py wait N --log F -- ARGV...   start ARGV (controller, engines) first
     python testbed_node.py report --scatter N [--engines K] [--timeout S]
     python testbed_node.py p2p --scatter N       the lecture's Send/Recv on the engines
 
@@ -29,8 +29,8 @@ def fail(msg: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-def start(cmd: str, log: str) -> subprocess.Popen:
-    """Start ``cmd`` (a shell command) in a session of its own, output to ``log``.
+def start(argv: list[str], log: str) -> subprocess.Popen:
+    """Start ``argv`` in a session of its own, output to ``log``.
 
     It outlives this process (ipcluster daemonizes; an mpiexec or an ipengine runs
     on), so the testbed starts a group and waits for it with one ``docker exec``,
@@ -38,7 +38,7 @@ def start(cmd: str, log: str) -> subprocess.Popen:
     """
     with open(log, "ab") as out:
         return subprocess.Popen(
-            ["sh", "-c", cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -52,7 +52,9 @@ def check_started(proc: subprocess.Popen | None, log: str | None) -> None:
             tail = "".join(f.readlines()[-8:]).strip()
     except OSError:
         tail = ""
-    fail(f"`{proc.args[-1]}` exited with status {proc.returncode}" + (f":\n{tail}" if tail else ""))
+    cmd = " ".join(proc.args)
+    cmd = cmd if len(cmd) <= 160 else cmd[:157] + "..."
+    fail(f"`{cmd}` exited with status {proc.returncode}" + (f":\n{tail}" if tail else ""))
 
 
 def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None):
@@ -88,9 +90,13 @@ def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: s
 
 
 def cmd_wait(args) -> None:
-    if args.start and not args.log:
-        fail("--start needs --log")
-    proc = start(args.start, args.log) if args.start else None
+    argv = args.start_argv
+    if argv and not args.log:
+        fail("a command to start needs --log")
+    try:
+        proc = start(argv, args.log) if argv else None
+    except OSError as e:
+        fail(f"cannot start `{argv[0]}`: {e.strerror}")
     rc = connect(args.n, args.timeout, proc, args.log)
     print(json.dumps({"ids": sorted(rc.ids)}))
     rc.close()
@@ -181,7 +187,6 @@ def main(argv=None) -> None:
     w = sub.add_parser("wait", help="block until N engines are registered")
     w.add_argument("n", type=int)
     w.add_argument("--timeout", type=float, default=120.0)
-    w.add_argument("--start", help="a shell command to start first (it is left running)")
     w.add_argument("--log", help="where the started command's output goes")
     w.set_defaults(func=cmd_wait)
     on_engines = argparse.ArgumentParser(add_help=False)  # what report and p2p share
@@ -193,7 +198,13 @@ def main(argv=None) -> None:
     r.set_defaults(func=cmd_report)
     q = sub.add_parser("p2p", parents=[on_engines], help="the lecture's point-to-point examples on the engines")
     q.set_defaults(func=cmd_p2p)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    start_argv: list[str] = []
+    if "--" in argv:  # wait N ... -- ARGV: a command to start first (left running)
+        cut = argv.index("--")
+        argv, start_argv = argv[:cut], argv[cut + 1 :]
     args = p.parse_args(argv)
+    args.start_argv = start_argv
     args.func(args)
 
 

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from testbed import docker_env, topology
-from testbed.cluster import Cluster
+from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 
 PREFIX = "it-"
@@ -44,8 +44,7 @@ def clusters(docker_client):
         if key not in up:
             topo = topology.load(name).with_counts(counts)
             cname = PREFIX + key.replace(":", "-").replace(",", "-")
-            docker_env.clean(docker_client, cname)
-            up[key] = Cluster(topo, name=cname, log=print).up()
+            up[key] = Cluster(topo, name=cname, log=print).up(if_exists=IfExists.REPLACE)
         return up[key]
 
     yield get

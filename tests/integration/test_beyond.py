@@ -45,8 +45,7 @@ def test_mpi_io_file_is_one_file_for_every_node(clusters):
     # ranks go round the nodes (--map-by node: head, node1, node2, head); each node sees one file of all four
     want = b"".join(r.to_bytes(8, "little") * 10 for r in range(4))
     for node in ("node1", "node2"):
-        ctr = cluster.container(node)
-        res = ctr.exec_run(["cat", f"{workdir}/mpi_IO"], user="mpi")
+        res = cluster.node(node).container.exec_run(["cat", f"{workdir}/mpi_IO"], user="mpi")
         assert res.exit_code == 0 and res.output == want, node
 
 

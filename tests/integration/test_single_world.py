@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from testbed import docker_env, topology
+from testbed import docker_env, labels, launch, topology
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
 
@@ -37,17 +38,17 @@ def test_engines_report_what_the_topology_derives(clusters):
 def test_every_resource_carries_the_cluster_label(clusters, docker_client):
     cluster = clusters("single-world")
     ctrs = docker_client.containers.list(
-        filters={"label": f"com.docker.compose.project=ipp-testbed-{cluster.name}"}
+        filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"}
     )
     assert ctrs, "no containers found for the compose project"
     for ctr in ctrs:
-        assert ctr.labels.get(docker_env.LABEL) == cluster.name
+        assert ctr.labels.get(labels.CLUSTER) == cluster.name
     nets = docker_client.networks.list(
-        filters={"label": f"com.docker.compose.project=ipp-testbed-{cluster.name}"}
+        filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"}
     )
     assert nets
     for net in nets:
-        assert net.attrs["Labels"].get(docker_env.LABEL) == cluster.name
+        assert net.attrs["Labels"].get(labels.CLUSTER) == cluster.name
 
 
 def test_a_second_cluster_of_the_same_name_is_refused(clusters):
@@ -91,7 +92,7 @@ def test_cli_check_other_sizes_brings_up_and_removes_its_own_cluster(docker_clie
     assert [e["chunk_len"] for e in doc["engines"]] == [4, 3, 3]
     assert [e["psum"] for e in doc["engines"]] == [45.0] * 3
     assert docker_env.cluster_containers(docker_client, name) == []
-    assert docker_client.networks.list(filters={"label": f"{docker_env.LABEL}={name}"}) == []
+    assert docker_client.networks.list(filters={"label": f"{labels.CLUSTER}={name}"}) == []
 
 
 def test_image_not_built_is_one_line_and_starts_nothing(docker_client):
@@ -102,23 +103,63 @@ def test_image_not_built_is_one_line_and_starts_nothing(docker_client):
     assert docker_env.cluster_containers(docker_client, "it-noimage") == []
 
 
-def test_failed_bring_up_tears_everything_down(docker_client):
-    name = "it-sw-fail"
-    topo = topology.load("single-world")
-    cluster = Cluster(topo, name=name, register_timeout=0.5)
-    with pytest.raises(TestbedError, match="engines registered"):
+class Doomed(launch.LaunchKind):
+    """A launch kind certain to fail: its command exits 3 at once (one class is all a kind takes)."""
+
+    name = "it-doomed"
+
+    def starts(self, group, rows, ctx):
+        return [
+            launch.Start(
+                node=group.node, argv=("sh", "-c", "echo doomed-launch-says-why >&2; exit 3"),
+                log=launch.LOGS / f"{group.name}.log", registered=ctx.registered_before(group) + group.engines,
+                says=f"{group.node}: a launch certain to fail",
+            )
+        ]  # fmt: skip
+
+
+@pytest.fixture
+def doomed_topology(tmp_path):
+    launch.register(Doomed)
+    shutil.copy(topology.compose_dir() / "node.yml", tmp_path / "node.yml")
+    (tmp_path / "doomed.yaml").write_text(
+        "name: ${TESTBED_PROJECT:-ipp-testbed-doomed}\n"
+        "x-testbed:\n"
+        "  controller: head\n"
+        "  groups:\n"
+        "    - {name: first, node: head, launch: ipcluster, engines: 1}\n"
+        "    - {name: second, node: head, launch: it-doomed, engines: 2}\n"
+        "services:\n"
+        "  head: {extends: {file: node.yml, service: node}, hostname: head}\n"
+        "networks:\n"
+        "  cluster: {labels: {ipp-testbed.cluster: '${TESTBED_CLUSTER:-default}'}}\n"
+    )
+    try:
+        yield topology.load(str(tmp_path / "doomed.yaml"))
+    finally:
+        del launch.REGISTRY[Doomed.name]
+
+
+def test_a_failed_launch_is_one_error_naming_group_and_node_and_nothing_is_left(docker_client, doomed_topology):
+    name = "it-doomed"
+    cluster = Cluster(doomed_topology, name=name)  # the default 120 s wait: only the launch's own failure ends it
+    with pytest.raises(TestbedError) as err:
         cluster.up()
+    first_line = str(err.value).splitlines()[0]
+    assert "group 'second' on head" in first_line
+    assert "exited with status 3" in first_line
+    assert "doomed-launch-says-why" in str(err.value)  # the launch's own words, from its log
     assert docker_env.cluster_containers(docker_client, name) == []
-    assert docker_client.networks.list(filters={"label": f"{docker_env.LABEL}={name}"}) == []
+    assert docker_client.networks.list(filters={"label": f"{labels.CLUSTER}={name}"}) == []
 
 
 def test_a_launch_that_dies_is_reported_not_waited_out(docker_client):
     # what cluster.py does for a group on the controller node: one exec starts and waits
     ctr = docker_client.containers.run(
         docker_env.DEFAULT_IMAGE,
-        ["python3", "testbed_node.py", "wait", "1", "--timeout", "60",
-         "--start", "echo no-such-launcher >&2; exit 3", "--log", "/tmp/testbed/launch.log"],
-        user="mpi", detach=True, labels={docker_env.LABEL: "it-launch-dies"},
+        ["python3", "testbed_node.py", "wait", "1", "--timeout", "60", "--log", "/tmp/testbed/launch.log",
+         "--", "sh", "-c", "echo no-such-launcher >&2; exit 3"],
+        user="mpi", detach=True, labels={labels.CLUSTER: "it-launch-dies"},
     )  # fmt: skip
     try:
         status = ctr.wait(timeout=120)["StatusCode"]

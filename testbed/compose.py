@@ -1,0 +1,91 @@
+"""The compose backend: a topology's nodes as a Compose v2 project on this host.
+
+testcontainers' ``DockerCompose`` runs ``docker compose up --wait`` on the topology's
+file, with the cluster's name, image and labels in an env file; ``node(service)``
+returns a handle on a running container of the project. Another backend (a Swarm
+stack) gives the same handles, so nothing above it changes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+from . import docker_env, labels
+from .errors import TestbedError
+from .node import Node
+from .topology import Topology
+
+
+def project_name(cluster: str) -> str:
+    return f"ipp-testbed-{cluster}"
+
+
+class ComposeBackend:
+    def __init__(self, topology: Topology, name: str, image: str):
+        self.topology = topology
+        self.name = name
+        self.image = image
+        self._docker = None
+        self._compose = None
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def docker(self):
+        if self._docker is None:
+            self._docker = docker_env.client()
+        return self._docker
+
+    def _env_file(self) -> str:
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ipp-testbed-")
+        path = Path(self._tmp.name) / "compose.env"
+        counts = ",".join(str(n) for n in self.topology.counts)
+        path.write_text(
+            f"TESTBED_CLUSTER={self.name}\n"
+            f"TESTBED_PROJECT={project_name(self.name)}\n"
+            f"TESTBED_IMAGE={self.image}\n"
+            f"TESTBED_COUNTS={counts}\n"
+            f"TESTBED_TOPOLOGY={self.topology.name}\n"
+        )
+        return str(path)
+
+    def _project(self):
+        if self._compose is None:
+            from testcontainers.compose import DockerCompose
+
+            self._compose = DockerCompose(
+                context=str(self.topology.path.parent),
+                compose_file_name=self.topology.path.name,
+                env_file=self._env_file(),
+                wait=True,
+            )
+        return self._compose
+
+    def start(self) -> None:
+        """``docker compose up --wait``: every node running."""
+        try:
+            self._project().start()
+        except subprocess.CalledProcessError as e:
+            err = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+            raise TestbedError(
+                f"docker compose up failed for {self.topology.path.name}: "
+                f"{err[-1] if err else 'exit ' + str(e.returncode)}"
+            ) from None
+
+    def stop(self) -> None:
+        """Remove the project, then anything still labelled for this cluster."""
+        try:
+            self._project().stop(down=True)
+        except Exception:  # noqa: BLE001 - fall through to the label sweep
+            pass
+        docker_env.clean(self.docker, self.name)
+
+    def node(self, service: str) -> Node:
+        found = self.docker.containers.list(
+            filters={"label": [f"{labels.CLUSTER}={self.name}", f"{labels.COMPOSE_SERVICE}={service}"]}
+        )
+        if not found:
+            raise TestbedError(f"cluster {self.name}: node {service!r} is not running")
+        return Node(found[0], service)

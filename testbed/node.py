@@ -1,0 +1,126 @@
+"""A handle on one node of a cluster: run a command in it, copy files in and out.
+
+Every command is an argv list run as user ``mpi`` (Open MPI refuses root). A workload
+prints its answer as one JSON object on a line of its own; ``run_json`` returns it,
+or raises the ``error`` it reported, for the CLI, the experiments and the benchmarks
+alike.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+import tarfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from .errors import TestbedError
+from .launch import HOME, LOGS
+
+USER = "mpi"
+UID = GID = 1000
+WORKLOADS = PurePosixPath("/opt/testbed/workloads")
+NODE_PY = WORKLOADS / "testbed_node.py"
+
+__all__ = ["HOME", "LOGS", "NODE_PY", "USER", "WORKLOADS", "Exec", "Node", "last_json", "one_off"]
+
+
+@dataclass(frozen=True)
+class Exec:
+    code: int
+    out: str
+    err: str
+
+    def __iter__(self):  # code, out, err = node.exec(...)
+        return iter((self.code, self.out, self.err))
+
+
+def last_json(out: str, err: str, what: str) -> dict:
+    """The last JSON object a workload printed on a line of its own; its ``error``, if any, raised."""
+    lines = [ln for ln in out.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise TestbedError(f"{what} printed no result: {err.strip()[-800:]}")
+    try:
+        doc = json.loads(lines[-1])
+    except json.JSONDecodeError:
+        raise TestbedError(f"{what} printed a broken JSON line: {lines[-1][:200]}") from None
+    if "error" in doc:
+        raise TestbedError(f"{what}: {doc['error']}")
+    return doc
+
+
+class Node:
+    """One running node container (a docker-py container object) and its service name."""
+
+    def __init__(self, container, service: str):
+        self.container = container
+        self.service = service
+
+    def exec(self, argv: Sequence[str], workdir: str | None = None, user: str = USER) -> Exec:
+        res = self.container.exec_run(list(argv), user=user, demux=True, workdir=workdir)
+        out, err = res.output if res.output else (b"", b"")
+        return Exec(res.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
+
+    def start(self, argv: Sequence[str], log: PurePosixPath) -> None:
+        """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
+        self.container.exec_run(["sh", "-c", 'exec "$@" >"$0" 2>&1', str(log), *argv], user=USER, detach=True)
+
+    def tail(self, pattern: str, lines: int = 15) -> str:
+        """The last lines of the logs matching ``pattern`` (a glob under LOGS), or ''."""
+        return self.exec(["sh", "-c", f"tail -n {lines} {LOGS}/{pattern} 2>/dev/null"]).out.rstrip()
+
+    def run_json(self, argv: Sequence[str], what: str | None = None, user: str = USER) -> dict:
+        code, out, err = self.exec(argv, user=user)
+        return last_json(out, err, f"{what or shlex.join(argv[:3])} on {self.service} (exit {code})")
+
+    def workload(self, script: str, *args: str, user: str = USER) -> dict:
+        """Run workload ``script`` (in the image's workloads folder) and return its JSON answer."""
+        return self.run_json(["python3", str(WORKLOADS / script), *args], what=script, user=user)
+
+    def read(self, path: PurePosixPath) -> str:
+        code, out, err = self.exec(["cat", str(path)])
+        if code != 0:
+            raise TestbedError(f"cannot read {path} on {self.service}: {err.strip()}")
+        return out
+
+    def put_file(self, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
+        """Write one file owned by mpi (its folder must exist)."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(path.name)
+            info.size, info.mode, info.uid, info.gid = len(data), mode, UID, GID
+            tar.addfile(info, io.BytesIO(data))
+        self.container.put_archive(str(path.parent), buf.getvalue())
+
+    def put_files(self, folder: PurePosixPath, files: Sequence[Path]) -> list[str]:
+        """Copy host files into ``folder`` (made, owned by mpi); their paths in the node."""
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            info = tarfile.TarInfo(folder.name)
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, UID, GID
+            tar.addfile(info)
+            for f in files:
+                info = tar.gettarinfo(str(f), arcname=f"{folder.name}/{f.name}")
+                info.uid, info.gid, info.uname, info.gname, info.mode = UID, GID, USER, USER, 0o644
+                with open(f, "rb") as fh:
+                    tar.addfile(info, fh)
+        self.container.put_archive(str(folder.parent), buf.getvalue())
+        return [str(folder / f.name) for f in files]
+
+
+@contextmanager
+def one_off(image: str, label: str, **run_kw) -> Iterator[Node]:
+    """A lone node container (no cluster, no network peers) for the length of a ``with`` block.
+
+    It carries the cluster label ``label``, so a crash leaves nothing that ``clean`` misses.
+    """
+    from . import docker_env, labels
+
+    ctr = docker_env.client().containers.run(image, detach=True, labels={labels.CLUSTER: label}, **run_kw)
+    try:
+        yield Node(ctr, label)
+    finally:
+        ctr.remove(force=True, v=True)
