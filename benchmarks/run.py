@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from testbed import digits as digits_mod
-from testbed import docker_env, images, topology
+from testbed import docker_env, images, lecture, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 from testbed.node import last_json, one_off
@@ -421,7 +421,7 @@ def bench_digits(runs: int) -> dict:
         "numpy_digits_per_s": stats(doc["numpy_digits_per_s"]),
         "memory_read_MBps": stats([x / 1e6 for x in doc["memory_read_bytes_per_s"]]),
         "memory_limit_digits_per_s": limit,
-        "lecture_digits_per_s": 1105468.553952061,
+        "lecture_digits_per_s": lecture.L3["digits_per_s_1"],
     }
     out["lecture_code_vs_lecture"] = out["lecture_code_digits_per_s"]["median"] / out["lecture_digits_per_s"]
     out["numpy_vs_memory_limit"] = out["numpy_digits_per_s"]["median"] / limit

@@ -1,6 +1,8 @@
 """``testbed reproduce``: every lecture experiment on its topology, side by side with the lecture.
 
-Experiments that share a topology share one cluster, brought up once and removed
+Each experiment collects its data on the cluster, is judged on that data alone, and its
+plots are drawn from it; the report renders the outcomes, and ``collected.json`` keeps the
+data. Experiments that share a topology share one cluster, brought up once and removed
 after its last experiment; the digits of pi are made (or found in the cache)
 before the cluster that needs them starts. An experiment that fails to run is
 reported as disagreeing, with its error, and the others still run.
@@ -8,6 +10,7 @@ reported as disagreeing, with its error, and the others still run.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -75,6 +78,7 @@ def run(
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     t_all = time.monotonic()
     outcomes: list[tuple[Experiment, Outcome]] = []
+    collected: dict[str, dict] = {}  # what each experiment collected, judged again by `judge` alone
     machine: dict = {}
     meta: dict = {"started": started, "params": {k: str(v) for k, v in vars(params).items()}}
 
@@ -112,9 +116,13 @@ def run(
                     t0 = time.monotonic()
                     log(f"-- {exp.id}: {exp.title}")
                     try:
-                        outcome = exp.run(Context(cluster, out, params, log, machine, dset))
+                        data = exp.collect(Context(cluster, out, params, log, machine, dset))
                     except TestbedError as e:
                         outcome = _failed(exp, str(e))
+                    else:
+                        collected[exp.id] = data
+                        outcome = exp.judge(data, params, cluster.topology)
+                        outcome.plots = _plot(exp, data, out, log)
                     outcome.title = exp.title
                     outcome.seconds = time.monotonic() - t0
                     outcomes.append((exp, outcome))
@@ -130,7 +138,20 @@ def run(
     finally:
         meta["elapsed_s"] = round(time.monotonic() - t_all, 1)
         paths = report.write(out, outcomes, machine, meta) if outcomes else {}
+        if collected:
+            paths["collected"] = out / "collected.json"
+            paths["collected"].write_text(json.dumps(collected, indent=1, default=str) + "\n")
     return outcomes, paths
+
+
+def _plot(exp: Experiment, data: dict, out: Path, log: Callable[[str], None]) -> list[str]:
+    if exp.plot is None:
+        return []
+    try:
+        return exp.plot(data, out)
+    except ImportError as e:  # pragma: no cover - matplotlib is a dependency
+        log(f"[{exp.id}] no plot: {e}")
+        return []
 
 
 def _failed(exp: Experiment, error: str) -> Outcome:

@@ -1,25 +1,32 @@
 """Every topology of the catalogue comes up and its engines report what it derives.
 
 For the lecture's own sizes the observed values are also compared with the
-numbers the lecture printed (../shared/LECTURE.md).
+numbers the lecture printed (``testbed.lecture``, listed in docs/lecture.md).
 """
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from testbed import topology
+from testbed import lecture, topology
 
 from .helpers import checked_engines
 
+ENG, SCATTER = lecture.ENGINES, lecture.SCATTER
+L9_CHUNKS = [b - a for a, b in (map(int, re.findall(r"\d+", r)) for r in ENG["L9"]["chunks"])]
+
 # the lecture's observations for its own set-ups: (scatter, chunk lengths, psums, ranks)
 LECTURE = {
-    "added-engines": dict(scatter=28, chunks=[6, 6, 6, 5, 5]),  # L8
-    "split-world": dict(scatter=28, psum=[153, 153, 153, 225, 225], ranks=[0, 1, 2, 1, 0]),  # L10
-    "remote-engines": dict(scatter=10, chunks=[3, 3, 2, 2], hosts=2),  # L9
-    "remote-split-world": dict(scatter=32, chunks=[7, 7, 6, 6, 6], psum=[190, 190, 190, 306, 306]),  # L11
-    "plain": dict(scatter=32, chunks=[7, 7, 6, 6, 6], hosts=1),  # L1/L3 set-up
-    "single-world": dict(scatter=32, psum=[496] * 5, ranks=[0, 1, 2, 3, 4]),  # L5
+    "added-engines": dict(scatter=SCATTER["L8"], chunks=ENG["L8"]["chunk_len"]),  # L8
+    "split-world": dict(scatter=SCATTER["L10"], psum=ENG["L10"]["psum"], ranks=ENG["L10"]["world_rank"]),  # L10
+    "remote-engines": dict(scatter=SCATTER["L9"], chunks=L9_CHUNKS, hosts=ENG["L9"]["hostnames"]),  # L9
+    "remote-split-world": dict(scatter=SCATTER["L11"], chunks=ENG["L5"]["chunk_len"], psum=ENG["L11"]["psum"]),  # L11
+    "plain": dict(scatter=SCATTER["L5"], chunks=ENG["L5"]["chunk_len"], hosts=1),  # L1/L3 set-up, L5's scatter
+    "single-world": dict(
+        scatter=SCATTER["L5"], psum=ENG["L5"]["psum"], ranks=ENG["L5"]["world_rank"], hosts=ENG["L5"]["hostnames"]
+    ),  # L5
 }
 
 

@@ -2,8 +2,9 @@
 
 import json
 
-from testbed import report
-from testbed.experiments import EXPERIMENTS, Outcome, Row
+from testbed import plots, report
+from testbed.experiments import EXPERIMENTS
+from testbed.outcome import Outcome, Row
 
 MACHINE = {"cores_host": 2, "cores_node": 2, "mpi": "mpiexec (OpenRTE) 4.1.4", "ipyparallel": "9.2.0"}
 META = {"started": "2026-11-25 10:00:00 UTC", "elapsed_s": 321.0}
@@ -11,7 +12,7 @@ META = {"started": "2026-11-25 10:00:00 UTC", "elapsed_s": 321.0}
 
 def _outcomes(tmp_path):
     by_id = {e.id: e for e in EXPERIMENTS}
-    plot = report.plot_one_digit(tmp_path, "L2_one_digit_freqs.png", [1000] * 10, 10_000)
+    plot = plots.plot_one_digit(tmp_path, "L2_one_digit_freqs.png", [1000] * 10, 10_000)
     l1 = Outcome(
         "L1",
         by_id["L1"].title,
