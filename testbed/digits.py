@@ -90,9 +90,7 @@ def chudnovsky(decimals: int, progress: Callable[[str], None] | None = None) -> 
         parts.append(split(edges[i], edges[i + 1]))
         if (i + 1) % 8 == 0 or i + 1 == blocks:
             say(f"series {100 * (i + 1) // blocks}% of {n_terms:,} terms")
-    level = 0
     while len(parts) > 1:
-        level += 1
         parts = [join(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i] for i in range(0, len(parts), 2)]
         say(f"joining blocks: {len(parts)} left")
     _, q, t = parts[0]

@@ -22,6 +22,8 @@ class MPIExec(LaunchKind):
     def validate(self, group, index, topology):
         if not group.mpi:
             return "an mpiexec group is always MPI (drop mpi: false)"
+        if set(group.hosts) - {group.node} and group.node != topology.controller:
+            return f"an mpiexec with hosts runs on the controller node {topology.controller!r} (ssh goes from there)"
         return None
 
     def one_world(self, group):

@@ -1,11 +1,13 @@
 """CLI errors a user can cause: one clear line, a non-zero exit, nothing started."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from testbed import cli
+from testbed import cli, topology
 
 
 def run(*args, env=None):
@@ -62,9 +64,35 @@ def test_compose_missing_is_named(monkeypatch, tmp_path):
         docker_env.require_compose()
 
 
-def test_help_lists_commands(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["--help"])
-    out = capsys.readouterr().out
-    for cmd in ("up", "check", "shell", "status", "down", "clean", "images"):
-        assert cmd in out
+def test_every_testbed_command_the_makefile_runs_exists():
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    used = set(re.findall(r"\$\(TESTBED\) ([a-z-]+)", makefile))
+    assert {"images", "up", "down", "shell", "check", "run", "status", "clean", "reproduce"} <= used
+    commands = set(cli.build_parser()._subparsers._group_actions[0].choices)
+    assert used <= commands, used - commands
+
+
+def test_shell_command_runs_python_not_ipython():
+    argv = cli.shell_argv("ctr123", "print(rc.ids)", tty=False)
+    assert argv[:2] == ["docker", "exec"] and "-i" in argv and "-it" not in argv
+    i = argv.index("ctr123")
+    assert argv[i + 1 : i + 3] == ["python3", "-c"] and argv[-1].endswith("\nprint(rc.ids)")
+    assert "ipython" not in argv
+    argv = cli.shell_argv("ctr123", None, tty=True)
+    assert "-it" in argv and argv[argv.index("ctr123") + 1] == "ipython"
+
+
+def test_hints_name_the_cluster_when_it_is_not_the_topologys():
+    topo = topology.load("split-world")
+    hints = cli._hints(topo, "mine")
+    assert hints.count("NAME=mine") == 3 and hints.count("TOPOLOGY=split-world") == 3
+    assert "NAME=" not in cli._hints(topo, "split-world")
+
+
+def test_hostile_topology_file_on_the_command_line_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_bytes(b"\xff\xfe not yaml")
+    p = run("check", str(bad))
+    assert p.returncode == 2
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "not UTF-8" in lines[0] and "Traceback" not in p.stderr

@@ -88,12 +88,59 @@ def test_hostname_defaults_to_service_name(tmp_path):
     assert t.name == "mine" and t.hostname("head") == "head"
 
 
-def test_every_shipped_topology_parses():
-    names = topology.known_topologies()
-    assert "single-world" in names
-    for name in names:
-        t = topology.load(name)
-        assert t.engine_count >= 1
+HOSTILE = {
+    "a list where a name belongs": "x-testbed: {controller: [head], groups: []}\nservices: {head: {}}\n",
+    "a mapping as a group name": (
+        "x-testbed: {controller: head, groups: [{name: {a: 1}, node: head, launch: ipcluster, engines: 1}]}\n"
+        "services: {head: {}}\n"
+    ),
+    "a boolean engine count": (
+        "x-testbed: {controller: head, groups: [{node: head, launch: ipcluster, engines: true}]}\n"
+        "services: {head: {}}\n"
+    ),
+    "a list as the launch": (
+        "x-testbed: {controller: head, groups: [{node: head, launch: [ipcluster], engines: 1}]}\n"
+        "services: {head: {}}\n"
+    ),
+    "a string as mpi": (
+        "x-testbed: {controller: head, groups: [{node: head, launch: ipcluster, mpi: 'no', engines: 1}]}\n"
+        "services: {head: {}}\n"
+    ),
+    "a number as a hostname": "x-testbed: {controller: head, groups: []}\nservices: {head: {hostname: 7}}\n",
+    "a service that is a list": "x-testbed: {controller: head, groups: []}\nservices: {head: [1, 2]}\n",
+    "a list as the summary": (
+        "x-testbed: {controller: head, summary: [a, b], groups: [{node: head, launch: ipcluster, engines: 1}]}\n"
+        "services: {head: {}}\n"
+    ),
+    "a YAML alias bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
+    + "x-testbed: {summary: *i}\n",
+    "a document that is a scalar": "42\n",
+    "broken YAML": "x-testbed: {controller: head\n  groups: [\n",
+}
+
+
+@pytest.mark.parametrize("what", sorted(HOSTILE))
+def test_hostile_topology_files_are_one_clear_error(tmp_path, what):
+    path = tmp_path / "hostile.yaml"
+    path.write_text(HOSTILE[what])
+    with pytest.raises(TestbedError) as e:
+        topology.load(str(path))
+    message = str(e.value)
+    assert message.startswith(("hostile.yaml: ", "hostile: ", str(path))) and "\n" not in message and len(message) < 400
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_error(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("x-testbed: {summary: 'caf\xe9'}\n".encode("latin-1"))
+    with pytest.raises(TestbedError, match="not UTF-8 text"):
+        topology.load(str(path))
+
+
+@pytest.mark.parametrize("name", [["single-world"], 7, "", "../compose/single-world", "a\0b"])
+def test_a_topology_name_that_is_not_a_name(name):
+    with pytest.raises(TestbedError):
+        topology.load(name)
 
 
 def test_mpi_io_spans_nodes_only_over_a_shared_folder():
