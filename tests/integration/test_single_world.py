@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from testbed import docker_env, labels, launch, topology
+from testbed import docker_env, labels, launch
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
 
-from .helpers import checked_engines
+from .helpers import checked_engines, write_topology
 
 
 def run_cli(*args, env=None):
@@ -53,7 +52,7 @@ def test_every_resource_carries_the_cluster_label(clusters, docker_client):
 
 def test_a_second_cluster_of_the_same_name_is_refused(clusters):
     cluster = clusters("single-world")
-    with pytest.raises(TestbedError, match="already up"):
+    with pytest.raises(TestbedError, match=f"already there .*`testbed down --name {cluster.name}` removes it"):
         Cluster(cluster.topology, name=cluster.name).up()
     # and the refusal left the first one alone
     assert len(cluster.report(32)["engines"]) == 5
@@ -121,21 +120,15 @@ class Doomed(launch.LaunchKind):
 @pytest.fixture
 def doomed_topology(tmp_path):
     launch.register(Doomed)
-    shutil.copy(topology.compose_dir() / "node.yml", tmp_path / "node.yml")
-    (tmp_path / "doomed.yaml").write_text(
-        "name: ${TESTBED_PROJECT:-ipp-testbed-doomed}\n"
-        "x-testbed:\n"
-        "  controller: head\n"
-        "  groups:\n"
-        "    - {name: first, node: head, launch: ipcluster, engines: 1}\n"
-        "    - {name: second, node: head, launch: it-doomed, engines: 2}\n"
-        "services:\n"
-        "  head: {extends: {file: node.yml, service: node}, hostname: head}\n"
-        "networks:\n"
-        "  cluster: {labels: {ipp-testbed.cluster: '${TESTBED_CLUSTER:-default}'}}\n"
-    )
     try:
-        yield topology.load(str(tmp_path / "doomed.yaml"))
+        yield write_topology(
+            tmp_path, "doomed",
+            "  controller: head\n"
+            "  groups:\n"
+            "    - {name: first, node: head, launch: ipcluster, engines: 1}\n"
+            "    - {name: second, node: head, launch: it-doomed, engines: 2}\n",
+            ["head"],
+        )  # fmt: skip
     finally:
         del launch.REGISTRY[Doomed.name]
 

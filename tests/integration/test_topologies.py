@@ -11,8 +11,9 @@ import re
 import pytest
 
 from testbed import lecture, topology
+from testbed.cluster import Cluster, IfExists
 
-from .helpers import checked_engines
+from .helpers import checked_engines, write_topology
 
 ENG, SCATTER = lecture.ENGINES, lecture.SCATTER
 L9_CHUNKS = [b - a for a, b in (map(int, re.findall(r"\d+", r)) for r in ENG["L9"]["chunks"])]
@@ -52,3 +53,30 @@ def test_split_world_with_other_sizes(clusters):
     # 7 engines, 40 items: worlds {0..3} and {4..6} sum 0..23 and 24..39
     assert [e["psum"] for e in engines] == [276.0] * 4 + [504.0] * 3
     assert [e["world_size"] for e in engines] == [4] * 4 + [3] * 3
+
+
+def test_hand_written_topology_four_groups_three_nodes(docker_client, tmp_path):
+    """Every launch kind in one file, over three nodes: each engine where the placement puts it."""
+    topo = write_topology(
+        tmp_path, "many",
+        "  controller: head\n"
+        "  scatter: 45\n"
+        "  groups:\n"
+        "    - {name: a, node: head, launch: ipcluster, mpi: true, engines: 2}\n"
+        "    - {name: b, node: n1, launch: ipengine, engines: 2}\n"
+        "    - {name: c, node: head, launch: mpiexec, engines: 3, hosts: [n1, n2], order: descending}\n"
+        "    - {name: d, node: n2, launch: mpiexec, engines: 2}\n",
+        ["head", "n1", "n2"],
+    )  # fmt: skip
+    cluster = Cluster(topo, name="it-many", log=print).up(if_exists=IfExists.REPLACE)
+    try:
+        engines = checked_engines(cluster, 45)
+    finally:
+        cluster.down()
+    # worked by hand (tests/unit/test_launch.py): c's ranks 0,1,2 are ids 6,5,4 on n1,n2,n1
+    assert [(e["id"], e["hostname"], e["world_rank"]) for e in engines if e["id"] in (4, 5, 6)] == [
+        (4, "n1", 2), (5, "n2", 1), (6, "n1", 0),
+    ]  # fmt: skip
+    assert [e["world_size"] for e in engines] == [2, 2, 1, 1, 3, 3, 3, 2, 2]
+    # 45 items over 9 engines, 5 each: worlds {0,1}, {2}, {3}, {4,5,6}, {7,8}
+    assert [e["psum"] for e in engines] == [45.0, 45.0, 60.0, 85.0, 405.0, 405.0, 405.0, 395.0, 395.0]
