@@ -5,7 +5,9 @@
 2. The wheelhouse: the PyPI packages of ``docker/requirements-node.txt``,
    downloaded on the host (``pip download``) so the image build itself needs no
    HTTPS access to PyPI. Re-made only when the requirements change.
-3. The node image, built with docker-py (the legacy builder). Its label
+3. The node image of each MPI stack (``ipp-testbed/node:<stack>``), built with docker-py
+   (the legacy builder) from one Dockerfile: the stack picks its Debian packages and
+   its PyPI pins (``docker/stacks/<stack>.txt``). Its label
    ``ipp-testbed.inputs`` is a hash of everything it is built from, so a second
    ``make images`` with nothing changed returns at once; a changed workload
    re-runs only the last layers (packages are installed before workloads are copied).
@@ -21,29 +23,40 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import docker_env, labels
+from . import docker_env, labels, stacks
 from .errors import TestbedError
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKER_DIR = ROOT / "docker"
 WHEELHOUSE = DOCKER_DIR / "wheelhouse"
 REQUIREMENTS = DOCKER_DIR / "requirements-node.txt"
+STACK_REQUIREMENTS = DOCKER_DIR / "stacks"
 BASE_IMAGE = "debian:bookworm-slim"
 # the node image's Python: wheels are fetched for it, whatever the host runs
 NODE_PYTHON = "3.11"
 NODE_GLIBC = "2_36"  # bookworm
 
 
-def _build_inputs() -> list[Path]:
-    files = [DOCKER_DIR / "Dockerfile", DOCKER_DIR / "node-entry.sh", REQUIREMENTS, ROOT / ".dockerignore"]
-    for folder in (DOCKER_DIR / "ipython", DOCKER_DIR / "ssh", ROOT / "workloads"):
+def _requirement_files(stack: stacks.Stack) -> list[Path]:
+    """What a stack's image takes from PyPI: the common pins and the stack's own."""
+    return [REQUIREMENTS, STACK_REQUIREMENTS / f"{stack.name}.txt"]
+
+
+def _build_inputs(stack: stacks.Stack) -> list[Path]:
+    files = [DOCKER_DIR / "Dockerfile", ROOT / ".dockerignore", *_requirement_files(stack)]
+    for folder in (DOCKER_DIR / "ipython", DOCKER_DIR / "rootfs", ROOT / "workloads"):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     return files
 
 
-def inputs_hash(base_id: str) -> str:
+def build_args(stack: stacks.Stack) -> dict[str, str]:
+    return {"BASE_IMAGE": BASE_IMAGE, "MPI_STACK": stack.name, "MPI_APT": " ".join(stack.apt)}
+
+
+def inputs_hash(base_id: str, stack: stacks.Stack = stacks.DEFAULT) -> str:
     h = hashlib.sha256(base_id.encode())
-    for p in _build_inputs():
+    h.update(repr(sorted(build_args(stack).items())).encode())
+    for p in _build_inputs(stack):
         h.update(str(p.relative_to(ROOT)).encode() + b"\0")
         h.update(p.read_bytes() + b"\0")
     return h.hexdigest()[:16]
@@ -81,18 +94,21 @@ def _platform_args(machine: str) -> list[str]:
     return [arg for tag in tags for arg in ("--platform", tag)]
 
 
-def ensure_wheelhouse(log: Callable[[str], None] = print) -> None:
-    stamp = WHEELHOUSE / ".requirements.sha256"
-    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+def ensure_wheelhouse(stack: stacks.Stack = stacks.DEFAULT, log: Callable[[str], None] = print) -> None:
+    """The stack's wheels in docker/wheelhouse/<stack>/ (one folder a stack, so that a change
+    of one stack's pins rebuilds that stack's image only)."""
+    folder = WHEELHOUSE / stack.name
+    stamp = folder / ".requirements.sha256"
+    want = hashlib.sha256(b"".join(p.read_bytes() for p in _requirement_files(stack))).hexdigest()
     if stamp.is_file() and stamp.read_text().strip() == want:
         return
-    log(f"[images] downloading the node image's wheels (Python {NODE_PYTHON}) into {WHEELHOUSE}")
-    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
-    for old in WHEELHOUSE.glob("*.whl"):
+    log(f"[images] downloading the {stack.name} image's wheels (Python {NODE_PYTHON}) into {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.whl"):
         old.unlink()
     cmd = [
         sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--dest", str(WHEELHOUSE), "--requirement", str(REQUIREMENTS),
+        "--dest", str(folder), *(a for p in _requirement_files(stack) for a in ("--requirement", str(p))),
         "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
         *_platform_args(platform.machine()),
     ]  # fmt: skip
@@ -116,7 +132,7 @@ def docker_build(
     c,
     image: str,
     root: Path = ROOT,
-    base_image: str = BASE_IMAGE,
+    args: dict[str, str] | None = None,
     labels: dict | None = None,
     nocache: bool = False,
     log: Callable[[str], None] = print,
@@ -135,7 +151,7 @@ def docker_build(
         decode=True,
         nocache=nocache,
         labels=labels or {},
-        buildargs={"BASE_IMAGE": base_image},
+        buildargs=args or build_args(stacks.DEFAULT),
     )
     last_error = None
     steps: list[dict] = []
@@ -155,21 +171,24 @@ def docker_build(
 
 
 def build(
-    image: str = docker_env.DEFAULT_IMAGE, force: bool = False, log: Callable[[str], None] = print
+    stack: stacks.Stack = stacks.DEFAULT, force: bool = False, log: Callable[[str], None] = print
 ) -> dict:
-    """Make sure ``image`` is built from the current inputs; returns figures."""
+    """Make sure the node image of ``stack`` is built from the current inputs; returns figures."""
     c = docker_env.client()
+    image = stack.image
     t0 = time.monotonic()
     base_id = ensure_base(c, log)
-    ensure_wheelhouse(log)
-    want = inputs_hash(base_id)
+    ensure_wheelhouse(stack, log)
+    want = inputs_hash(base_id, stack)
     if not force and node_image_current(c, image, want):
         size = c.images.get(image).attrs["Size"]
         log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
         return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
 
-    log(f"[images] building {image} (docker/Dockerfile; a first build takes a few minutes)")
-    res = docker_build(c, image, labels={labels.IMAGE_INPUTS: want, labels.IMAGE_ROLE: "node"}, log=log)
+    log(f"[images] building {image}, {stack.title} (docker/Dockerfile; a first build takes a few minutes)")
+    res = docker_build(
+        c, image, args=build_args(stack), labels={labels.IMAGE_INPUTS: want, labels.IMAGE_ROLE: "node"}, log=log
+    )
     size = res["size_mb"] * 1e6
     log(f"[images] built {image} in {res['seconds']:.0f}s: {size / 1e6:.0f} MB")
     # dangling layers of the previous build are of no use
