@@ -34,6 +34,7 @@ __all__ = ["LOGS", "WORKLOADS", "Cluster", "IfExists", "attach", "check_name", "
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
 NAME_SERVER_TIMEOUT = 10.0
+PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung mpiexec is ended
 
 
 class IfExists(enum.Enum):
@@ -60,18 +61,18 @@ class Cluster:
         self,
         topology: Topology,
         name: str | None = None,
-        image: str = docker_env.DEFAULT_IMAGE,
+        image: str | None = None,
         log: Callable[[str], None] = print,
         register_timeout: float = REGISTER_TIMEOUT,
-        stack: stacks.OpenMPI4 = stacks.DEFAULT,
+        stack: stacks.Stack = stacks.DEFAULT,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
-        self.image = image
+        self.stack = stack
+        self.image = image or stack.image
         self.log = log
         self.register_timeout = register_timeout
-        self.stack = stack
-        self.backend = ComposeBackend(topology, self.name, image)
+        self.backend = ComposeBackend(topology, self.name, self.image, stack.name)
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self._has_engine_file: set[str] = {topology.controller}
@@ -108,7 +109,8 @@ class Cluster:
     def preflight(self, if_exists: IfExists = IfExists.REFUSE) -> None:
         docker_env.require_compose()
         c = self.backend.docker
-        docker_env.require_image(c, self.image)
+        remedy = "make images" + ("" if self.stack is stacks.DEFAULT else f" MPI={self.stack.name}")
+        docker_env.require_image(c, self.image, remedy)
         existing = docker_env.cluster_containers(c, self.name)
         if not existing:
             return
@@ -143,7 +145,10 @@ class Cluster:
 
     def _start_nodes(self) -> None:
         topo = self.topology
-        self.log(f"[{self.name}] starting node(s) {', '.join(topo.nodes)} (compose project {project_name(self.name)})")
+        self.log(
+            f"[{self.name}] starting node(s) {', '.join(topo.nodes)} ({self.stack.title}; "
+            f"compose project {project_name(self.name)})"
+        )
         t = time.monotonic()
         self.backend.start()
         # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image
@@ -180,9 +185,9 @@ class Cluster:
         self.log(f"[{self.name}] {self.topology.controller}: {' '.join(argv)}")
         ctl.exec(["rm", "-f", str(NAME_SERVER_URI)])
         ctl.start(argv, LOGS / "name-server.log")
+        ready = self.stack.name_server_ready_argv(NAME_SERVER_URI)
         try:
-            poll(lambda: ctl.exec(["test", "-s", str(NAME_SERVER_URI)]).code == 0,
-                 timeout=NAME_SERVER_TIMEOUT, what=f"the name server's URI file {NAME_SERVER_URI}")  # fmt: skip
+            poll(lambda: ctl.exec(ready).code == 0, timeout=NAME_SERVER_TIMEOUT, what=f"the name server ({argv[0]})")
         except TestbedError as e:
             raise TestbedError(f"{e}\n{ctl.tail('name-server.log', 10)}") from None
 
@@ -241,9 +246,11 @@ class Cluster:
         if not across or len(nodes) == 1:
             return self.stack.mpiexec([stacks.Context(tuple(argv), ranks=ranks)])
         hosts = [self.topology.hostname(s) for s in placement.round_robin(nodes, ranks)]
-        hostfile = LOGS / "hostfile-all"
-        slots = {self.topology.hostname(s): hosts.count(self.topology.hostname(s)) for s in nodes}
-        self.controller.put_file(hostfile, self.stack.hostfile(slots).encode(), 0o644)
+        hostfile = None
+        if self.stack.uses_hostfile:
+            hostfile = LOGS / "hostfile-all"
+            slots = {self.topology.hostname(s): hosts.count(self.topology.hostname(s)) for s in nodes}
+            self.controller.put_file(hostfile, self.stack.hostfile(slots).encode(), 0o644)
         return self.stack.mpiexec([stacks.Context(tuple(argv), host=h) for h in hosts], hostfile=hostfile)
 
     def program_where(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
@@ -278,7 +285,10 @@ class Cluster:
         if args:
             ctl.exec(["rm", "-f", *(str(workdir / a) for a in args)])
         argv = self.mpiexec_argv(ranks, ["python3", str(WORKLOADS / script), *args], across)
-        return ctl.exec(argv, workdir=str(workdir))
+        res = ctl.exec(["timeout", "-k", "10", str(PROGRAM_TIMEOUT), *argv], workdir=str(workdir))
+        if res.code in (124, 137):  # timeout's TERM, then KILL
+            return Exec(res.code, res.out, res.err + f"\nmpiexec did not finish within {PROGRAM_TIMEOUT} s: ended")
+        return res
 
     # -- queries ----------------------------------------------------------------
     def report(self, scatter: int, timeout: float | None = None) -> dict:
@@ -289,7 +299,7 @@ class Cluster:
         if self.topology.merge:
             if self.topology.name_server:
                 argv0 = self.stack.name_server_argv(NAME_SERVER_URI)[0]
-                if self.exec(self.topology.controller, ["pgrep", "-x", argv0]).code != 0:
+                if self.exec(self.topology.controller, self.stack.name_server_alive_argv(NAME_SERVER_URI)).code:
                     raise TestbedError(
                         f"the name server ({argv0}) is not running on {self.topology.controller}: "
                         "the worlds cannot find each other; bring the cluster up again"
@@ -320,7 +330,14 @@ def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
     counts = found.get(labels.COUNTS)
     if counts:
         topology = topology.with_counts(tuple(int(x) for x in counts.split(",")))
-    return Cluster(topology, name=cluster_name, **kw)
+    stack = stacks.get(found.get(labels.MPI, stacks.DEFAULT.name))
+    wanted = kw.pop("stack", None)
+    if wanted is not None and wanted.name != stack.name:
+        raise TestbedError(
+            f"cluster {cluster_name!r} runs MPI stack {stack.name}, not {wanted.name}: "
+            f"`testbed down --name {cluster_name}` first, or leave out --mpi"
+        )
+    return Cluster(topology, name=cluster_name, stack=stack, **kw)
 
 
 @contextmanager
@@ -338,12 +355,13 @@ def session(
     ``if_exists`` dealt with a namesake) and removed after the block.
     """
     cluster_name = check_name(name or topology.name)
+    stack = kw.pop("stack", None)  # None: the running cluster's, or the default
     if if_exists is IfExists.REUSE and is_up(cluster_name):
         log = kw.get("log", print)
         log(f"[{cluster_name}] using the running cluster")
-        yield attach(topology, name=cluster_name, **kw)
+        yield attach(topology, name=cluster_name, stack=stack, **kw)
         return
-    cluster = Cluster(topology, name=cluster_name, **kw)
+    cluster = Cluster(topology, name=cluster_name, stack=stack or stacks.DEFAULT, **kw)
     cluster.up(engines=engines, if_exists=IfExists.REFUSE if if_exists is IfExists.REUSE else if_exists)
     try:
         yield cluster

@@ -23,10 +23,11 @@ def project_name(cluster: str) -> str:
 
 
 class ComposeBackend:
-    def __init__(self, topology: Topology, name: str, image: str):
+    def __init__(self, topology: Topology, name: str, image: str, mpi: str):
         self.topology = topology
         self.name = name
         self.image = image
+        self.mpi = mpi
         self._docker = None
         self._compose = None
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -48,6 +49,7 @@ class ComposeBackend:
             f"TESTBED_IMAGE={self.image}\n"
             f"TESTBED_COUNTS={counts}\n"
             f"TESTBED_TOPOLOGY={self.topology.name}\n"
+            f"TESTBED_MPI={self.mpi}\n"
         )
         return str(path)
 

@@ -9,8 +9,6 @@ import subprocess
 from . import labels
 from .errors import TestbedError
 
-DEFAULT_IMAGE = os.environ.get("TESTBED_IMAGE", "ipp-testbed/node:latest")
-
 # testcontainers' Ryuk reaper needs an image pull; this testbed cleans up by
 # label itself (see clean()), so Ryuk stays off everywhere.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
@@ -56,13 +54,13 @@ def require_compose() -> None:
         )
 
 
-def require_image(c, image: str = DEFAULT_IMAGE) -> None:
+def require_image(c, image: str, remedy: str = "make images") -> None:
     from docker.errors import ImageNotFound
 
     try:
         c.images.get(image)
     except ImageNotFound:
-        raise TestbedError(f"image {image} is not built: run `make images`") from None
+        raise TestbedError(f"image {image} is not built: run `{remedy}`") from None
 
 
 def cluster_containers(c, name: str | None = None, all: bool = True):

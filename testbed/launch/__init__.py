@@ -58,7 +58,7 @@ class LaunchContext:
     """What a kind needs to know about the cluster to build its commands (plain data)."""
 
     topology: Topology
-    stack: stacks.OpenMPI4 = stacks.DEFAULT
+    stack: stacks.Stack = stacks.DEFAULT
 
     @property
     def controller_host(self) -> str:
@@ -74,7 +74,9 @@ class LaunchContext:
 
     def mpi_extra(self) -> list[str]:
         """mpiexec options every MPI launch of the topology needs (the name server)."""
-        return self.stack.name_server_args(NAME_SERVER_URI) if self.topology.name_server else []
+        if not self.topology.name_server:
+            return []
+        return self.stack.name_server_args(NAME_SERVER_URI, self.controller_host)
 
 
 class LaunchKind:

@@ -33,7 +33,7 @@ class MPIExec(LaunchKind):
         files = ()
         hostfile = None
         remote = bool(group.hosts)
-        if remote:
+        if remote and ctx.stack.uses_hostfile:
             hostfile = LOGS / f"hostfile-{group.name}"
             slots = Counter(r.hostname for r in rows)
             files = ((group.node, hostfile, ctx.stack.hostfile(dict(slots))),)
