@@ -8,6 +8,7 @@ VENV        ?= .venv
 TESTBED     := $(VENV)/bin/testbed
 PYTEST      := $(VENV)/bin/pytest
 TOPOLOGY    ?= single-world
+MPI         ?=
 NAME        ?=
 ENGINES     ?=
 SCATTER     ?=
@@ -23,10 +24,11 @@ BENCH_ARGS  ?=
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
 scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
+mpi_arg     := $(if $(MPI),--mpi $(MPI))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images cluster-up cluster-down shell check run status topologies \
-        clean reproduce bench test test-unit test-integration lint
+        clean reproduce bench test test-unit test-integration lint images-all
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -34,6 +36,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-18s %s\n", $$1, $$2}'
 	@echo
 	@echo "Variables: TOPOLOGY=$(TOPOLOGY)  NAME=<cluster name>  ENGINES=<per group, e.g. 3,2>  SCATTER=<N>"
+	@echo "           MPI=openmpi4 (default) | openmpi5 | mpich   (images: also MPI=all)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ ! -x $(VENV)/bin/python ]; then \
@@ -54,26 +57,26 @@ venv: $(VENV)/.installed ## Python venv with the testbed CLI and test dependenci
 compose: ## Docker Compose v2 (installs Debian's 2.x plugin when missing)
 	@bash docker/install-compose.sh
 
-images: venv compose ## base image (pulled or made with debootstrap) and node image
-	@$(TESTBED) images
+images: venv compose ## base image (pulled or made with debootstrap) and the node image of MPI (default openmpi4; all)
+	@$(TESTBED) images $(mpi_arg)
 
 topologies: venv ## list the topologies
 	@$(TESTBED) topologies
 
 cluster-up: images ## bring TOPOLOGY up and wait for its engines
-	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg)
+	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg)
 
 cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster
 	@$(TESTBED) down $(TOPOLOGY) $(name_arg)
 
 shell: venv ## IPython on the controller node of a running cluster, with rc and dview
-	@$(TESTBED) shell $(TOPOLOGY) $(name_arg)
+	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg)
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
-	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg)
+	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg)
 
 run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
-	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP))
+	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg)
 
 status: venv ## running clusters and their engines
 	@$(TESTBED) status
@@ -85,19 +88,22 @@ clean: ## remove every container, network and volume labelled ipp-testbed.cluste
 	  docker volume ls -q --filter label=ipp-testbed.cluster | xargs -r docker volume rm -f >/dev/null; \
 	  echo "removed labelled resources"; fi
 
-reproduce: images ## every lecture experiment beside the lecture's figures: OUT/report.{md,html}, results.json (ONLY=L1,L3)
-	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY))
+reproduce: images ## every lecture experiment beside the lecture's figures: OUT/report.{md,html}, results.json (ONLY=L1,L3 MPI=all)
+	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY)) $(mpi_arg)
 
 bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/results/ (BENCH=bringup,tasks RUNS=5)
 	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH)) $(BENCH_ARGS)
 
-test: images ## the whole test suite (unit + integration); sets everything up first
+images-all: venv compose ## the node images of every MPI stack (openmpi4, openmpi5, mpich)
+	@$(TESTBED) images --mpi all
+
+test: images-all ## the whole test suite (unit + integration, every MPI stack); sets everything up first
 	@$(PYTEST) $(PYTEST_ARGS)
 
 test-unit: venv ## unit tests only (no Docker)
 	@$(PYTEST) tests/unit $(PYTEST_ARGS)
 
-test-integration: images ## integration tests only (Docker)
+test-integration: images-all ## integration tests only (Docker)
 	@$(PYTEST) tests/integration $(PYTEST_ARGS)
 
 lint: venv ## ruff

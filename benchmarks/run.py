@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from testbed import digits as digits_mod
-from testbed import docker_env, images, lecture, topology
+from testbed import docker_env, images, lecture, stacks, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 from testbed.node import last_json, one_off
@@ -113,7 +113,7 @@ def host_mpi() -> bool:
 def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
     """Run a workload in a one-off node container (removed after) and return its JSON answer."""
     label = "bench-" + script.removeprefix("bench_").removesuffix(".py")
-    with one_off(docker_env.DEFAULT_IMAGE, label, **run_kw) as node:
+    with one_off(stacks.DEFAULT.image, label, **run_kw) as node:
         return node.workload(script, *args, user=user)
 
 
@@ -336,7 +336,7 @@ def _context_copy() -> Path:
 def bench_images(runs: int, cold_runs: int) -> dict:
     c = docker_env.client()
     images.build(log=lambda m: None)  # current, so "warm" means warm
-    out: dict = {"image_size_mb": c.images.get(docker_env.DEFAULT_IMAGE).attrs["Size"] / 1e6}
+    out: dict = {"image_size_mb": c.images.get(stacks.DEFAULT.image).attrs["Size"] / 1e6}
     warm = []
     for _ in range(runs + 1):
         t0 = time.monotonic()
@@ -397,8 +397,8 @@ def _cold_build(c, ctx: Path) -> dict:
     finally:
         images.WHEELHOUSE = saved
     wheels_s = time.monotonic() - t1
-    r2 = images.docker_build(c, f"{BENCH_TAG}/node:cold", root=ctx, base_image=f"{BENCH_TAG}/base:cold",
-                             nocache=True, log=lambda m: None)  # fmt: skip
+    args = {**images.build_args(stacks.DEFAULT), "BASE_IMAGE": f"{BENCH_TAG}/base:cold"}
+    r2 = images.docker_build(c, f"{BENCH_TAG}/node:cold", root=ctx, args=args, nocache=True, log=lambda m: None)
     total = time.monotonic() - t0
     log(f"images: cold {total:.0f}s (base {base_s:.0f}s, wheels {wheels_s:.0f}s, node {r2['seconds']:.0f}s)")
     for tag in ("node:cold", "base:cold"):  # the next cold run starts from nothing again
@@ -459,7 +459,7 @@ def machine() -> dict:
         "cores": os.cpu_count(),
         "memory_gib": round(mem / 2**30, 1),
         "docker": c.version().get("Version"),
-        "image": docker_env.DEFAULT_IMAGE,
+        "image": stacks.DEFAULT.image,
     }
 
 

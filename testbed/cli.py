@@ -24,7 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import docker_env, images, labels, programs, topology
+from . import docker_env, images, labels, programs, stacks, topology
 from .checks import compare, format_table
 from .cluster import WORKLOADS, Cluster, IfExists, attach, check_name, session
 from .errors import TestbedError
@@ -58,7 +58,9 @@ def cmd_topologies(args) -> int:
 
 
 def cmd_images(args) -> int:
-    images.build(force=args.force, log=_log_to(sys.stdout))
+    chosen = list(stacks.STACKS.values()) if args.mpi == "all" else [stacks.get(args.mpi)]
+    for stack in chosen:
+        images.build(stack, force=args.force, log=_log_to(sys.stdout))
     return 0
 
 
@@ -69,23 +71,25 @@ def _print_engines(cluster: Cluster, report: dict) -> None:
         print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']}")
 
 
-def _hints(topo: topology.Topology, name: str) -> str:
+def _hints(topo: topology.Topology, name: str, stack: stacks.Stack = stacks.DEFAULT) -> str:
     """The make commands for this cluster: NAME= whenever the cluster is not named after its topology."""
     named = f" NAME={name}" if name != topo.name else ""
+    named += f" MPI={stack.name}" if stack is not stacks.DEFAULT else ""
     return (
         f"  make shell TOPOLOGY={topo.name}{named}      (IPython on {topo.controller} with rc and dview)\n"
         f"  make check TOPOLOGY={topo.name}{named}      (run the lecture's checks on it)\n"
-        f"  make cluster-down TOPOLOGY={topo.name}{named}"
+        f"  make cluster-down TOPOLOGY={topo.name}{named.replace(f' MPI={stack.name}', '')}"
     )
 
 
 def cmd_up(args) -> int:
     topo = _topology(args)
-    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout))
+    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stacks.get(args.mpi))
     cluster.up(if_exists=IfExists.REFUSE)
     report = cluster.report(topo.scatter)
     _print_engines(cluster, report)
-    print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s. Attach with:\n{_hints(topo, cluster.name)}")
+    hints = _hints(topo, cluster.name, cluster.stack)
+    print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s ({_library(report)}). Attach with:\n{hints}")
     return 0
 
 
@@ -96,7 +100,8 @@ def cmd_check(args) -> int:
     if scatter < 0:
         raise TestbedError("--scatter takes a length >= 0")
     log = _log_to(sys.stderr if args.json else sys.stdout)
-    with session(topo, name, log=log) as cluster:  # a running cluster keeps its own group sizes
+    stack = stacks.get(args.mpi) if args.mpi else None
+    with session(topo, name, log=log, stack=stack) as cluster:  # a running cluster keeps its own sizes
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
                 f"cluster {name!r} is up with engines {','.join(map(str, cluster.topology.counts))}, "
@@ -107,11 +112,19 @@ def cmd_check(args) -> int:
     result = compare(
         derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
     )
+    mpi = {"stack": cluster.stack.name, "library_version": _library(report)}
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print(json.dumps({**result.as_json(), "mpi": mpi}, indent=2))
     else:
         print(format_table(result))
+        print(f"MPI: {cluster.stack.title}; engines report {mpi['library_version']}")
     return 0 if result.ok else 1
+
+
+def _library(report: dict) -> str:
+    """The MPI library the engines report (first line of MPI.Get_library_version(), one engine's)."""
+    versions = sorted({str(e.get("mpi_library", "?")) for e in report.get("engines", [])})
+    return " | ".join(versions) if versions else "no engine"
 
 
 def cmd_run(args) -> int:
@@ -123,7 +136,8 @@ def cmd_run(args) -> int:
     name = check_name(args.name or topo.name)
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
-    with session(topo, name, engines=False, log=log) as cluster:
+    stack = stacks.get(args.mpi) if args.mpi else None
+    with session(topo, name, engines=False, log=log, stack=stack) as cluster:
         across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where} (in {workdir})")
@@ -179,7 +193,8 @@ def cmd_status(args) -> int:
         found = ctrs[0].labels
         topo_name = found.get(labels.TOPOLOGY, "?")
         nodes = ", ".join(f"{ct.labels.get(labels.COMPOSE_SERVICE, ct.name)} ({ct.status})" for ct in ctrs)
-        print(f"{name}: topology {topo_name}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
+        mpi = found.get(labels.MPI, stacks.DEFAULT.name)
+        print(f"{name}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
         try:
             cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
             report = cluster.report(0, timeout=10)
@@ -232,14 +247,24 @@ def cmd_reproduce(args) -> int:
         raise TestbedError("--digit-files >= 1, --digits-per-file >= 1000 and --lb-scale > 0, please")
     out = Path(args.out)
     log = _log_to(sys.stdout)
-    log(f"reproducing {', '.join(e.id for e in chosen)} into {out}/")
-    outcomes, paths = reproduce.run(chosen, out, params, log=log)
+    if args.mpi == "all":  # each stack into its own folder, then one page with a column per stack
+        by_stack = {}
+        for stack in stacks.STACKS.values():
+            log(f"==== {stack.name}: reproducing {', '.join(e.id for e in chosen)} into {out / stack.name}/")
+            by_stack[stack.name] = reproduce.run(chosen, out / stack.name, params, log=log, stack=stack)
+        paths = reproduce.write_stacks(out, chosen, {s: o for s, (o, _p) in by_stack.items()})
+        print(Path(paths["md"]).read_text())
+        ok = all(len(o) == len(chosen) and all(x.ok for _e, x in o) for o, _p in by_stack.values())
+        return 0 if ok else 1
+    stack = stacks.get(args.mpi)
+    log(f"reproducing {', '.join(e.id for e in chosen)} on {stack.name} into {out}/")
+    outcomes, paths = reproduce.run(chosen, out, params, log=log, stack=stack)
     print()
     print(f"{'id':4} {'experiment':70} result")
     for exp, o in outcomes:
         print(f"{exp.id:4} {exp.title[:70]:70} {'agrees' if o.ok else 'DISAGREES'}")
     good = sum(o.ok for _e, o in outcomes)
-    print(f"{good}/{len(outcomes)} experiments agree with the lecture. Report: {paths.get('md')}, "
+    print(f"{good}/{len(outcomes)} experiments agree with the lecture on {stack.name}. Report: {paths.get('md')}, "
           f"{paths.get('html')} (open in a browser), {paths.get('json')}")
     return 0 if good == len(outcomes) == len(chosen) else 1
 
@@ -253,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("images", help="build the base and node images (only what changed)")
     s.add_argument("--force", action="store_true", help="rebuild the node image even if current")
+    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
+                   help=f"the MPI stack whose image to build, or all (default {stacks.DEFAULT.name})")
     s.set_defaults(func=cmd_images)
 
     def topo_args(s, engines=True):
@@ -260,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--name", help="cluster name (default: the topology's name)")
         if engines:
             s.add_argument("--engines", help="engines per group, in the topology's order, e.g. 3,2")
+        s.add_argument("--mpi", choices=list(stacks.STACKS),
+                       help=f"MPI stack: {', '.join(stacks.STACKS)} (default {stacks.DEFAULT.name}, "
+                       "or the running cluster's)")
 
     s = sub.add_parser("up", help="bring a topology up and wait for all its engines")
     topo_args(s)
@@ -275,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("program", help=f"one of: {', '.join(programs.PROGRAMS)}")
     s.add_argument("--topology", default="single-world", help="topology whose nodes run it (default single-world)")
     s.add_argument("-n", type=int, help="number of ranks (default: the lecture's)")
+    s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     s.set_defaults(func=cmd_run)
@@ -299,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--digit-files", type=int, default=5, help="L3: number of digit files (the lecture's 5)")
     s.add_argument("--digits-per-file", type=int, default=10_000_000, help="L3: digits a file (the lecture's 10M)")
     s.add_argument("--digit-cache", help="L3: where the digits are cached (default ~/.cache/ipp-testbed/digits)")
+    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
+                   help="MPI stack, or all: each into OUT/<stack>/ and one summary with a column per stack")
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("clean", help="remove every container, network and volume of any testbed cluster")

@@ -59,6 +59,11 @@ def _mpi_io(n: int) -> list[str]:
     return ["file " + " ".join(str(r) for r in range(n) for _ in range(10))]
 
 
+def _rma(n: int) -> list[str]:
+    lines = [f"Process {r} Put from left {(r - 1) % n} Get from left {(r - 2) % n}" for r in range(n)]
+    return lines + [f"Process 0 Accumulate {n * (n + 1) // 2}"]
+
+
 @dataclass(frozen=True)
 class Program:
     name: str
@@ -82,6 +87,7 @@ PROGRAMS = {
         Program("collectives", "collectives.py", 4, 2, _collectives, "L7"),
         Program("objects", "objects.py", 4, 1, _objects, "L7"),
         Program("mpi_io", "mpi_io.py", 4, 1, _mpi_io, "L7", ("mpi_IO",), shared_file=True),
+        Program("rma", "rma.py", 4, 2, _rma, "beyond"),  # one-sided: Put, Get, Accumulate
     )
 }
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import digits as digits_mod
-from . import docker_env, report, topology
+from . import docker_env, report, stacks, topology
 from .cluster import Cluster, IfExists, check_name
 from .errors import TestbedError
 from .experiments import Context, Experiment, Outcome, Params
@@ -29,8 +29,10 @@ PREFIX = "repro-"
 def machine_info(cluster: Cluster) -> dict:
     """What a reader needs to judge the speedups: cores, and the software on the nodes."""
     ctr = cluster.topology.controller
+    # the library's own words, without MPI_Init (allowed before it since MPI-3)
     script = (
-        "nproc; mpiexec --version | head -n1; "
+        "nproc; python3 -c 'import mpi4py; mpi4py.rc.initialize = False; from mpi4py import MPI; "
+        "print(MPI.Get_library_version().replace(chr(0), str()).splitlines()[0].strip())'; "
         "python3 -c 'import sys, ipyparallel, mpi4py, numpy, sympy; "
         "print(sys.version.split()[0], ipyparallel.__version__, mpi4py.__version__, numpy.__version__, "
         "sympy.__version__)'"
@@ -45,6 +47,7 @@ def machine_info(cluster: Cluster) -> dict:
         py, ipp, mpi4py, np, sympy = lines[2].split()
         info.update(
             cores_node=int(lines[0]),
+            mpi_stack=f"{cluster.stack.name}: {cluster.stack.title}",
             mpi=lines[1].strip(),
             python_on_nodes=py,
             ipyparallel=ipp,
@@ -72,6 +75,7 @@ def run(
     params: Params | None = None,
     log: Callable[[str], None] = print,
     prefix: str = PREFIX,
+    stack: stacks.Stack = stacks.DEFAULT,
 ) -> tuple[list[tuple[Experiment, Outcome]], dict[str, Path]]:
     params = params or Params()
     out.mkdir(parents=True, exist_ok=True)
@@ -99,8 +103,8 @@ def run(
         for gi, (topo_name, exps) in enumerate(groups, 1):
             ids = ", ".join(e.id for e in exps)
             log(f"== [{gi}/{len(groups)}] {topo_name}: {ids}")
-            name = check_name(prefix + topo_name)
-            cluster = Cluster(topology.load(topo_name), name=name, log=log)
+            name = check_name(prefix + topo_name + ("" if stack is stacks.DEFAULT else f"-{stack.name}"))
+            cluster = Cluster(topology.load(topo_name), name=name, log=log, stack=stack)
             try:
                 cluster.up(if_exists=IfExists.REPLACE)  # a crashed earlier run's leftovers go
             except TestbedError as e:
@@ -156,3 +160,40 @@ def _plot(exp: Experiment, data: dict, out: Path, log: Callable[[str], None]) ->
 
 def _failed(exp: Experiment, error: str) -> Outcome:
     return Outcome(exp.id, exp.title, False, {}, {"error": error}, notes=[f"error: {error}"])
+
+
+def write_stacks(out: Path, chosen: list[Experiment], by_stack: dict[str, list[tuple[Experiment, Outcome]]]) -> dict:
+    """One page over every stack's run: an experiment a row, a stack a column (each stack's
+    own report, with its figures and plots, is in OUT/<stack>/)."""
+    names = list(by_stack)
+    verdicts = {s: {e.id: o for e, o in outs} for s, outs in by_stack.items()}
+
+    def cell(stack: str, exp_id: str) -> str:
+        o = verdicts[stack].get(exp_id)
+        return "not run" if o is None else ("agrees" if o.ok else "DISAGREES")
+
+    rows = [[e.id, e.title, e.topology, *(cell(s, e.id) for s in names)] for e in chosen]
+    titles = [stacks.get(s).title for s in names]
+    md = ["# ipp-testbed: the lecture reproduced on every MPI stack", ""]
+    md += [f"- {s}: {t}, report in [{s}/report.md]({s}/report.md)" for s, t in zip(names, titles)]
+    md += ["", "| id | experiment | topology | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
+    md += ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
+    agree = {s: sum(cell(s, e.id) == "agrees" for e in chosen) for s in names}
+    md += ["", "Agreeing with the lecture: " + ", ".join(f"{s} {agree[s]}/{len(chosen)}" for s in names), ""]
+    html_rows = "".join(
+        "<tr>" + "".join(f"<td class='{c}'>{c}</td>" if i >= 3 else f"<td>{c}</td>" for i, c in enumerate(r)) + "</tr>"
+        for r in rows
+    )
+    links = "".join(f"<li>{s}: {t}, <a href='{s}/report.html'>report</a></li>" for s, t in zip(names, titles))
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>ipp-testbed: every MPI stack</title>"
+        f"<style>{report.CSS}</style></head><body><h1>The lecture reproduced on every MPI stack</h1>"
+        f"<ul>{links}</ul><table><tr><th>id</th><th>experiment</th><th>topology</th>"
+        + "".join(f"<th>{s}</th>" for s in names)
+        + f"</tr>{html_rows}</table></body></html>\n"
+    )
+    paths = {"md": out / "report.md", "html": out / "report.html"}
+    out.mkdir(parents=True, exist_ok=True)
+    paths["md"].write_text("\n".join(md))
+    paths["html"].write_text(page)
+    return paths

@@ -113,6 +113,7 @@ _tb = dict(
     world=int(min(comm.allgather(engine_id))),
     chunk_len=int(len(a)), chunk_start=(float(a[0]) if len(a) else None),
     psum=float(totalsum),
+    mpi_library=MPI.Get_library_version().replace(chr(0), "").splitlines()[0].strip(),
 )
 """
 

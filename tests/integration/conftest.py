@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from testbed import docker_env, topology
+from testbed import docker_env, stacks, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 
@@ -22,7 +22,8 @@ def docker_client():
     try:
         c = docker_env.client()
         docker_env.require_compose()
-        docker_env.require_image(c)
+        for stack in stacks.STACKS.values():  # every stack's image: `make test` builds them all
+            docker_env.require_image(c, stack.image, f"make images MPI={stack.name}")
     except TestbedError as e:
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"integration tests need Docker, Compose v2 and the node image in CI: {e}")
@@ -39,12 +40,12 @@ def clusters(docker_client):
     """Start each topology at most once per session; tear all down at the end."""
     up: dict[str, Cluster] = {}
 
-    def get(name: str, counts=None) -> Cluster:
-        key = name + (":" + ",".join(map(str, counts)) if counts else "")
+    def get(name: str, counts=None, stack: str | None = None) -> Cluster:
+        key = name + (":" + ",".join(map(str, counts)) if counts else "") + (f":{stack}" if stack else "")
         if key not in up:
             topo = topology.load(name).with_counts(counts)
             cname = PREFIX + key.replace(":", "-").replace(",", "-")
-            up[key] = Cluster(topo, name=cname, log=print).up(if_exists=IfExists.REPLACE)
+            up[key] = Cluster(topo, name=cname, log=print, stack=stacks.get(stack)).up(if_exists=IfExists.REPLACE)
         return up[key]
 
     yield get

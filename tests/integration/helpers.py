@@ -24,6 +24,7 @@ def write_topology(folder, name: str, x_testbed: str, services: list[str]):
     from testbed import topology
 
     shutil.copy(topology.compose_dir() / "node.yml", folder / "node.yml")
+    shutil.copytree(topology.compose_dir() / "mpi", folder / "mpi", dirs_exist_ok=True)  # the stacks' settings
     svc = "".join(f"  {s}: {{extends: {{file: node.yml, service: node}}, hostname: {s}}}\n" for s in services)
     (folder / f"{name}.yaml").write_text(
         f"name: ${{TESTBED_PROJECT:-ipp-testbed-{name}}}\n"

@@ -25,7 +25,7 @@ def test_true_world_other_sizes(clusters):
     assert [e["psum"] for e in engines] == [45.0] * 4
 
 
-@pytest.mark.parametrize("name", ["hello", "collectives", "mpi_io"])
+@pytest.mark.parametrize("name", ["hello", "collectives", "mpi_io", "rma"])
 def test_plain_programs_on_true_world_nodes(clusters, name):
     cluster = clusters("true-world")
     program = programs.get(name)

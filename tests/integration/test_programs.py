@@ -58,7 +58,7 @@ def test_program_across_two_nodes(clusters, name):
 
 def test_one_mpiexec_spans_both_nodes(clusters):
     cluster = clusters("remote-split-world")
-    argv = cluster.mpiexec_argv(4, ["sh", "-c", "echo $OMPI_COMM_WORLD_RANK $(hostname)"])
+    argv = cluster.mpiexec_argv(4, ["sh", "-c", f"echo ${cluster.stack.rank_env} $(hostname)"])
     code, out, err = cluster.exec("head", argv)
     assert code == 0, err
     hosts = dict(line.split() for line in out.splitlines())

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from testbed import docker_env, labels, launch
+from testbed import docker_env, labels, launch, stacks
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
 
@@ -149,7 +149,7 @@ def test_a_failed_launch_is_one_error_naming_group_and_node_and_nothing_is_left(
 def test_a_launch_that_dies_is_reported_not_waited_out(docker_client):
     # what cluster.py does for a group on the controller node: one exec starts and waits
     ctr = docker_client.containers.run(
-        docker_env.DEFAULT_IMAGE,
+        stacks.DEFAULT.image,
         ["python3", "testbed_node.py", "wait", "1", "--timeout", "60", "--log", "/tmp/testbed/launch.log",
          "--", "sh", "-c", "echo no-such-launcher >&2; exit 3"],
         user="mpi", detach=True, labels={labels.CLUSTER: "it-launch-dies"},

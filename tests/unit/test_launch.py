@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from testbed import launch, placement, topology
+from testbed import launch, placement, stacks, topology
 from testbed.errors import TestbedError
 from testbed.launch import ENGINE_FILE, LaunchContext
 
 
-def contexts(argv):
-    """Split an mpiexec argv into (global options, [app contexts]); each context a dict."""
+def contexts(argv, stack=stacks.DEFAULT):
+    """Split an mpiexec argv into (global options, [app contexts]); each context a dict whose
+    host is the one its rank runs on, however the stack spells it."""
     assert argv[0] == "mpiexec"
     first = argv.index("-n")
     head, rest = argv[1:first], argv[first:]
+    global_hosts = head[head.index("-hosts") + 1].split(",") if "-hosts" in head else None
     out, cur = [], []
     for a in rest + [":"]:
         if a == ":":
@@ -28,10 +30,16 @@ def contexts(argv):
         assert ctx[0] == "-n"
         d = {"n": int(ctx[1]), "host": None}
         rest = ctx[2:]
-        if rest[0] == "--host":
+        while rest[0] == "-x":  # environment forwarded to the context's ranks
+            rest = rest[2:]
+        if rest[0] in ("--host", "-host"):
             d["host"], rest = rest[1], rest[2:]
         d["argv"] = rest
         parsed.append(d)
+    if global_hosts is not None:  # hydra: one global list, entry i for rank i
+        assert all(d["host"] is None and d["n"] == 1 for d in parsed) and len(global_hosts) == len(parsed)
+        for d, h in zip(parsed, global_hosts):
+            d["host"] = h
     return head, parsed
 
 
@@ -41,9 +49,9 @@ def flag(argv, name):
     return values[0]
 
 
-def check_starts(topo):
+def check_starts(topo, stack=stacks.DEFAULT):
     """Every group's commands against its rows; returns the Start objects in bring-up order."""
-    ctx = LaunchContext(topo)
+    ctx = LaunchContext(topo, stack)
     rows = placement.by_group(topo)
     starts, registered = [], 0
     for g in topo.groups:
@@ -56,7 +64,7 @@ def check_starts(topo):
             assert s.node in topo.nodes and s.argv and str(s.log).startswith("/tmp/testbed/")
         if g.launch == "mpiexec":
             (s,) = got
-            head, ctxs = contexts(list(s.argv))
+            head, ctxs = contexts(list(s.argv), stack)
             assert len(ctxs) == g.engines  # one app context per rank
             for rank, (c, row) in enumerate(zip(ctxs, group_rows)):
                 assert row.rank == rank and c["n"] == 1
@@ -65,18 +73,22 @@ def check_starts(topo):
                 assert flag(c["argv"], "--file") == str(ENGINE_FILE)
                 assert c["host"] == (row.hostname if g.hosts else None)
                 assert row.node in s.engine_file_on
-            if g.hosts:
+            if g.hosts and stack.uses_hostfile:
                 ((node, path, text),) = s.files
-                assert node == g.node and str(path) == head[head.index("--hostfile") + 1]
+                assert node == g.node and str(path) == head[head.index(stack.hostfile_flag) + 1]
                 slots = {ln.split()[0]: int(ln.split()[1].removeprefix("slots=")) for ln in text.splitlines()}
                 assert slots == Counter(r.hostname for r in group_rows)
             if topo.name_server:
-                assert "--ompi-server" in head
+                want = stack.name_server_args(launch.NAME_SERVER_URI, topo.hostname(topo.controller))
+                assert " ".join(want) in " ".join(head)
         elif g.launch == "ipcluster":
             (s,) = got
             assert s.argv[:2] == ("ipcluster", "start") and s.node == topo.controller
             assert int(flag(s.argv, "--n")) == g.engines
             assert flag(s.argv, "--engines") == ("mpi" if g.mpi else "local")
+            if topo.name_server and g.mpi:  # ipcluster's own mpiexec joins the name server too
+                want = stack.name_server_args(launch.NAME_SERVER_URI, topo.hostname(topo.controller))
+                assert [a.split("=", 1)[1] for a in s.argv if a.startswith("--MPIEngineSetLauncher.mpi_args=")] == want
             # ipengine --mpi asks for its rank as id: the placement must say id == rank
             if g.mpi:
                 assert [r.id for r in group_rows] == [r.rank for r in group_rows] == list(range(g.engines))
@@ -90,11 +102,12 @@ def check_starts(topo):
     return starts
 
 
+@pytest.mark.parametrize("stack", list(stacks.STACKS))
 @pytest.mark.parametrize("name", topology.known_topologies())
-def test_every_groups_launch_hands_out_its_placement(name):
+def test_every_groups_launch_hands_out_its_placement(name, stack):
     topo = topology.load(name)
-    check_starts(topo)
-    check_starts(topo.with_counts(tuple(n + 2 for n in topo.counts)))  # other sizes too
+    check_starts(topo, stacks.get(stack))
+    check_starts(topo.with_counts(tuple(n + 2 for n in topo.counts)), stacks.get(stack))  # other sizes too
 
 
 def test_shipped_topologies_are_the_catalogue():
@@ -136,6 +149,8 @@ def test_hand_written_topology_several_groups_over_several_nodes():
         (7, "d", 7, 0, 2, "n2", "host-n2"),
         (8, "d", 7, 1, 2, "n2", "host-n2"),
     ]
+    for stack in stacks.STACKS.values():
+        check_starts(topo, stack)
     starts = check_starts(topo)
     assert [s.node for s in starts] == ["head", "n1", "n1", "head", "n2"]
     assert [s.registered for s in starts] == [2, 3, 4, 7, 9]

@@ -62,3 +62,11 @@ def test_compare_output_finds_missing_and_unexpected():
 def test_unknown_program():
     with pytest.raises(TestbedError, match="known: hello"):
         programs.get("nope")
+
+
+def test_rma_lines_are_derived_from_the_rank_count():
+    # 4 ranks in a ring: rank r gets r-1 by Put and r-2 by Get; Accumulate of r+1 gives 1+2+3+4
+    want = programs.get("rma").expected(4)
+    assert "Process 0 Put from left 3 Get from left 2" in want
+    assert "Process 1 Put from left 0 Get from left 3" in want
+    assert want[-1] == "Process 0 Accumulate 10" and len(want) == 5
