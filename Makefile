@@ -92,7 +92,7 @@ reproduce: images ## every lecture experiment beside the lecture's figures: OUT/
 	@$(TESTBED) reproduce --out $(OUT) $(if $(ONLY),--only $(ONLY)) $(mpi_arg)
 
 bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/results/ (BENCH=bringup,tasks RUNS=5)
-	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH)) $(BENCH_ARGS)
+	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH)) $(mpi_arg) $(BENCH_ARGS)
 
 images-all: venv compose ## the node images of every MPI stack (openmpi4, openmpi5, mpich)
 	@$(TESTBED) images --mpi all

@@ -165,9 +165,12 @@ class HostCluster:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+STACK = stacks.DEFAULT  # the MPI stack the cluster sections run on (--mpi)
+
+
 def container_cluster(topo_name: str, counts: tuple[int, ...] | None, name: str) -> Cluster:
     topo = topology.load(topo_name).with_counts(counts)
-    return Cluster(topo, name=name, log=lambda m: None)
+    return Cluster(topo, name=name, log=lambda m: None, stack=STACK)
 
 
 # -- 1. bring-up --------------------------------------------------------------------------------------
@@ -610,7 +613,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--suite-runs", type=int, default=1, help="runs of the test suite (minutes each; default 1)")
     p.add_argument("--cold-runs", type=int, default=1,
                    help="cold image builds from nothing (about 2.5 minutes each; 0 skips; default 1)")
+    p.add_argument("--mpi", default=stacks.DEFAULT.name, choices=list(stacks.STACKS),
+                   help="MPI stack of the cluster sections (bringup, tasks, mpi); results of another stack than "
+                        "the default are written beside latest.*, not into it")
     args = p.parse_args(argv)
+    global STACK
+    STACK = stacks.get(args.mpi)
     chosen = [x.strip() for x in args.only.split(",")] if args.only else list(SECTIONS)
     bad = [x for x in chosen if x not in SECTIONS]
     if bad:
@@ -618,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     res = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "runs": args.runs,
-           "machine": machine(), "sections": {}}  # fmt: skip
+           "mpi": STACK.name, "machine": machine(), "sections": {}}  # fmt: skip
     t_all = time.monotonic()
     try:
         for sec in chosen:
@@ -650,11 +658,12 @@ def main(argv: list[str] | None = None) -> int:
     res["elapsed_s"] = time.monotonic() - t_all
     res["headline"] = headline(res)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = res["started"].replace(":", "")
+    stamp = res["started"].replace(":", "") + ("" if STACK is stacks.DEFAULT else f"-{STACK.name}")
     md = markdown(res)
     (RESULTS / f"{stamp}.json").write_text(json.dumps(res, indent=2) + "\n")
     (RESULTS / f"{stamp}.md").write_text(md)
-    write_latest(res, stamp)
+    if STACK is stacks.DEFAULT:
+        write_latest(res, stamp)
     print(md)
     print(json.dumps(res["headline"], indent=2))
     return 0
