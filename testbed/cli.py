@@ -163,7 +163,7 @@ def cmd_run(args) -> int:
 
 def cmd_shell(args) -> int:
     topo = topology.load(args.topology)
-    cluster = attach(topo, name=args.name)
+    cluster = attach(topo, name=args.name, stack=stacks.get(args.mpi) if args.mpi else None)
     argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty())
     os.execvp(shutil.which("docker") or "docker", argv)
     return 0  # not reached
