@@ -44,7 +44,6 @@ class Stack:
     host_flag: ClassVar[str] = "--host"
     hostfile_flag: ClassVar[str] = "--hostfile"
     uses_hostfile: ClassVar[bool] = True  # False: per-context hosts alone make the allocation
-    name_server_log: ClassVar[str] = "name-server.log"
 
     @property
     def image(self) -> str:
