@@ -154,3 +154,26 @@ def test_mpi_io_spans_nodes_only_over_a_shared_folder():
     assert Cluster(topology.load("remote-engines")).program_where(True) == (False, PurePosixPath("/tmp/testbed/run"))
     assert Cluster(topology.load("remote-engines")).program_where(False)[0] is True
     assert Cluster(topology.load("single-world")).program_where(True)[0] is False
+
+
+def test_the_limits_of_a_topology_file_hold_where_advertised(tmp_path):
+    base = topology.compose_dir() / "split-world.yaml"
+    text = base.read_text()
+    # 100 aliases is fine (compose files use anchors); the 101st is an alias bomb
+    anchors = "x-a: &a 1\n" + "".join(f"x-use{i}: *a\n" for i in range(100))
+    ok = tmp_path / "anchors.yaml"
+    ok.write_text(text + anchors)
+    assert topology.load(str(ok)).name == "anchors"
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(text + anchors + "x-use100: *a\n")
+    with pytest.raises(TestbedError, match="101 YAML aliases"):
+        topology.load(str(bomb))
+    # just under 1 MiB is read (a comment pads it); just over is refused before parsing
+    pad = (1 << 20) - len(text.encode()) - 2
+    under = tmp_path / "under.yaml"
+    under.write_text(text + "#" + "x" * pad + "\n")
+    assert under.stat().st_size == 1 << 20 and topology.load(str(under)).engine_count == 5
+    over = tmp_path / "over.yaml"
+    over.write_text(text + "#" + "x" * (pad + 1) + "\n")
+    with pytest.raises(TestbedError, match="larger than 1 MiB"):
+        topology.load(str(over))
