@@ -74,11 +74,11 @@ def _print_engines(cluster: Cluster, report: dict) -> None:
 def _hints(topo: topology.Topology, name: str, stack: stacks.Stack = stacks.DEFAULT) -> str:
     """The make commands for this cluster: NAME= whenever the cluster is not named after its topology."""
     named = f" NAME={name}" if name != topo.name else ""
-    named += f" MPI={stack.name}" if stack is not stacks.DEFAULT else ""
+    mpi = f" MPI={stack.name}" if stack is not stacks.DEFAULT else ""  # down needs no stack
     return (
-        f"  make shell TOPOLOGY={topo.name}{named}      (IPython on {topo.controller} with rc and dview)\n"
-        f"  make check TOPOLOGY={topo.name}{named}      (run the lecture's checks on it)\n"
-        f"  make cluster-down TOPOLOGY={topo.name}{named.replace(f' MPI={stack.name}', '')}"
+        f"  make shell TOPOLOGY={topo.name}{named}{mpi}      (IPython on {topo.controller} with rc and dview)\n"
+        f"  make check TOPOLOGY={topo.name}{named}{mpi}      (run the lecture's checks on it)\n"
+        f"  make cluster-down TOPOLOGY={topo.name}{named}"
     )
 
 

@@ -246,12 +246,11 @@ class Cluster:
         if not across or len(nodes) == 1:
             return self.stack.mpiexec([stacks.Context(tuple(argv), ranks=ranks)])
         hosts = [self.topology.hostname(s) for s in placement.round_robin(nodes, ranks)]
-        hostfile = None
-        if self.stack.uses_hostfile:
-            hostfile = LOGS / "hostfile-all"
-            slots = {self.topology.hostname(s): hosts.count(self.topology.hostname(s)) for s in nodes}
-            self.controller.put_file(hostfile, self.stack.hostfile(slots).encode(), 0o644)
-        return self.stack.mpiexec([stacks.Context(tuple(argv), host=h) for h in hosts], hostfile=hostfile)
+        hostfile = LOGS / "hostfile-all"
+        cmd, text = self.stack.placed([stacks.Context(tuple(argv), host=h) for h in hosts], hostfile)
+        if text is not None:
+            self.controller.put_file(hostfile, text.encode(), 0o644)
+        return cmd
 
     def program_where(self, shared_file: bool) -> tuple[bool, PurePosixPath]:
         """Where a plain MPI program runs: (over every node?, working folder).

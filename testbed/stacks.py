@@ -17,6 +17,7 @@ Each stack's MPI settings (interface pinning, oversubscription, no tree spawn) a
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -73,6 +74,17 @@ class Stack:
                 argv.append(":")
             argv += ["-n", str(ctx.ranks), *self.context_args(ctx), *ctx.argv]
         return argv
+
+    def placed(
+        self, contexts: Sequence[Context], hostfile: PurePosixPath, extra: Sequence[str] = ()
+    ) -> tuple[list[str], str | None]:
+        """``mpiexec`` of ``contexts`` and the text of the hostfile it reads at ``hostfile``
+        (None: the stack needs none, or every context runs on the launching node)."""
+        hosts = [c.host for c in contexts if c.host is not None for _ in range(c.ranks)]
+        if not hosts or not self.uses_hostfile:
+            return self.mpiexec(contexts, extra=extra), None
+        text = self.hostfile(dict(Counter(hosts)))
+        return self.mpiexec(contexts, hostfile=hostfile, extra=extra), text
 
     # -- the name server: Publish_name/Lookup_name between separate mpiexec jobs ----------------
     def name_server_argv(self, uri: PurePosixPath) -> list[str]:

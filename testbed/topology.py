@@ -261,6 +261,9 @@ def from_compose(doc: Any, path: Path) -> Topology:
         group = Group(
             name=gname, node=node, launch=kind_name, engines=engines, mpi=mpi, order=order, hosts=tuple(hosts)
         )
+        if hosts and not kind.takes_hosts:
+            takers = ", ".join(n for n in launch.names() if launch.kind(n).takes_hosts)
+            raise bad(f"group {gname!r}: hosts applies to {takers} groups only")
         if order != "ascending" and not group.one_world:
             raise bad(f"group {gname!r}: order applies to groups that are one MPI world only")
         problem = kind.validate(group, i, _Draft(controller, nodes))

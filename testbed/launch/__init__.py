@@ -83,6 +83,7 @@ class LaunchKind:
     name: ClassVar[str]
     starts_controller: ClassVar[bool] = False
     mpi_default: ClassVar[bool] = False  # what ``mpi:`` is when the group does not say
+    takes_hosts: ClassVar[bool] = False  # whether ``hosts:`` (ranks on other nodes) means anything
 
     def validate(self, group: Group, index: int, topology: Topology) -> str | None:
         """An error message for a group of this kind that cannot work, or None."""

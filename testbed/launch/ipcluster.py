@@ -17,8 +17,6 @@ class IPCluster(LaunchKind):
             return "only the first group can be launched by ipcluster"
         if group.node != topology.controller:
             return f"ipcluster runs on the controller node {topology.controller!r}"
-        if group.hosts:
-            return "hosts applies to mpiexec groups only"
         return None
 
     def one_world(self, group):

@@ -12,11 +12,6 @@ from . import ENGINE_FILE, LOGS, LaunchKind, Start, register
 class IPEngine(LaunchKind):
     name = "ipengine"
 
-    def validate(self, group, index, topology):
-        if group.hosts:
-            return "hosts applies to mpiexec groups only"
-        return None
-
     def starts(self, group, rows, ctx):
         base = ctx.registered_before(group)
         flag = ["--mpi"] if group.mpi else []

@@ -8,8 +8,6 @@ launching node reaches them over SSH); a hostfile gives each node its slots."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 from .. import stacks
 from . import ENGINE_FILE, LOGS, LaunchKind, Start, register
 
@@ -18,6 +16,7 @@ from . import ENGINE_FILE, LOGS, LaunchKind, Start, register
 class MPIExec(LaunchKind):
     name = "mpiexec"
     mpi_default = True
+    takes_hosts = True
 
     def validate(self, group, index, topology):
         if not group.mpi:
@@ -30,13 +29,7 @@ class MPIExec(LaunchKind):
         return True
 
     def starts(self, group, rows, ctx):
-        files = ()
-        hostfile = None
         remote = bool(group.hosts)
-        if remote and ctx.stack.uses_hostfile:
-            hostfile = LOGS / f"hostfile-{group.name}"
-            slots = Counter(r.hostname for r in rows)
-            files = ((group.node, hostfile, ctx.stack.hostfile(dict(slots))),)
         contexts = [
             stacks.Context(
                 argv=("ipengine", "--mpi", f"--file={ENGINE_FILE}", f"--IPEngine.id={r.id}"),
@@ -44,7 +37,9 @@ class MPIExec(LaunchKind):
             )
             for r in rows  # in rank order: context i is rank i
         ]
-        argv = ctx.stack.mpiexec(contexts, hostfile=hostfile, extra=ctx.mpi_extra())
+        hostfile = LOGS / f"hostfile-{group.name}"
+        argv, text = ctx.stack.placed(contexts, hostfile, extra=ctx.mpi_extra())
+        files = ((group.node, hostfile, text),) if text is not None else ()
         ids = [r.id for r in rows]
         where = f", on {', '.join(group.hosts)}" if remote else ""
         return [

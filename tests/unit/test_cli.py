@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testbed import cli, topology
+from testbed import cli, stacks, topology
 
 
 def run(*args, env=None):
@@ -87,6 +87,9 @@ def test_hints_name_the_cluster_when_it_is_not_the_topologys():
     hints = cli._hints(topo, "mine")
     assert hints.count("NAME=mine") == 3 and hints.count("TOPOLOGY=split-world") == 3
     assert "NAME=" not in cli._hints(topo, "split-world")
+    shell, check, down = cli._hints(topo, "mine", stacks.get("mpich")).splitlines()
+    assert "NAME=mine MPI=mpich" in shell and "NAME=mine MPI=mpich" in check
+    assert down.strip() == "make cluster-down TOPOLOGY=split-world NAME=mine"  # down needs no stack
 
 
 def test_hostile_topology_file_on_the_command_line_is_one_line(tmp_path):
