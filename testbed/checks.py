@@ -70,6 +70,7 @@ def compare(
         want_start = exp.chunk_start if exp.chunk_len else None
         mismatches = []
         row["pid"] = got.get("pid")
+        row["slurm_job_id"] = got.get("slurm_job_id") or ""  # shown, not compared: which engines share a job
         for f in fields:
             want = want_start if f == "chunk_start" else getattr(exp, f)
             row[f] = got.get(f)
@@ -104,6 +105,9 @@ def format_table(result: CheckResult) -> str:
     headers = ["id", "group", "host", "pid", "rank", "size", "world", "chunk", "psum"]
     if merged:
         headers += ["merged rank", "merged size", "merged psum"]
+    jobs = any(r.get("slurm_job_id") for r in result.engines)
+    if jobs:
+        headers.append("slurm job")
     headers.append("ok")
     rows = []
     for r in result.engines:
@@ -120,6 +124,8 @@ def format_table(result: CheckResult) -> str:
         ]
         if merged:
             row += [cell(r, "merged_rank"), cell(r, "merged_size"), cell(r, "merged_psum")]
+        if jobs:
+            row.append(r.get("slurm_job_id") or "-")
         row.append("ok" if r["ok"] else "MISMATCH: " + ",".join(r["mismatches"]))
         rows.append(row)
     widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]

@@ -24,9 +24,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import docker_env, images, labels, programs, stacks, topology
+from . import docker_env, images, labels, placement, programs, slurm, stacks, topology
 from .checks import compare, format_table
-from .cluster import WORKLOADS, Cluster, IfExists, attach, check_name, session
+from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, session
 from .errors import TestbedError
 from .expect import derive
 
@@ -65,10 +65,25 @@ def cmd_images(args) -> int:
 
 
 def _print_engines(cluster: Cluster, report: dict) -> None:
+    engines = sorted(report["engines"], key=lambda e: e["id"])
+    jobs = any(e.get("slurm_job_id") for e in engines)
     print(f"[{cluster.name}] engines:")
-    print("  id  host          rank/size  pid")
-    for e in sorted(report["engines"], key=lambda e: e["id"]):
-        print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']}")
+    print("  id  host          rank/size  pid" + ("      slurm job" if jobs else ""))
+    for e in engines:
+        job = f"  {e.get('slurm_job_id') or '-'}" if jobs else ""
+        print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']:<8}{job}")
+
+
+def _print_slurm(cluster: Cluster) -> None:
+    """Slurm's queue (squeue) and its compute nodes' states (sinfo), as the head sees them."""
+    jobs, nodes = cluster.slurm_jobs(), cluster.slurm_nodes()
+    print("  slurm queue (squeue):" + ("" if jobs else " empty"))
+    for j in jobs:
+        reason = "" if j["reason"] in ("None", "") else f"  reason {j['reason']}"
+        print(f"    job {j['id']:>4}  {j['name']:24} {j['state']:10} {j['nodes']} node(s) {j['nodelist']}{reason}")
+    print("  slurm nodes (sinfo): " + (", ".join(
+        f"{n} {v['state']}" + (f" ({v['reason']})" if v["reason"] else "") for n, v in sorted(nodes.items())
+    ) or "no answer"))  # fmt: skip
 
 
 def _hints(topo: topology.Topology, name: str, stack: stacks.Stack = stacks.DEFAULT) -> str:
@@ -108,10 +123,14 @@ def cmd_check(args) -> int:
                 f"not {args.engines}: `testbed down --name {name}` first"
             )
         topo = cluster.topology  # a running cluster's own group sizes
-        report = cluster.report(scatter)
-    result = compare(
-        derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
-    )
+        attached = cluster.attached
+        report = cluster.report(scatter, timeout=ATTACHED_WAIT if attached else None, partial=attached)
+        result = compare(
+            derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
+        )
+        missing = [e["id"] for e in result.engines if "missing" in e.get("mismatches", ())]
+        if missing:
+            result.problems.append(cluster.missing_note(missing))
     mpi = {"stack": cluster.stack.name, "library_version": _library(report)}
     if args.json:
         print(json.dumps({**result.as_json(), "mpi": mpi}, indent=2))
@@ -197,8 +216,15 @@ def cmd_status(args) -> int:
         print(f"{name}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
         try:
             cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
-            report = cluster.report(0, timeout=10)
+            report = cluster.report(0, timeout=10, partial=True)
             _print_engines(cluster, report)
+            ids = {int(e["id"]) for e in report["engines"]}
+            missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
+            if missing:
+                count = cluster.topology.engine_count
+                print(f"  {len(ids)} of {count} engines registered: {cluster.missing_note(missing)}")
+            if slurm.is_slurm(cluster.topology):
+                _print_slurm(cluster)
         except TestbedError as e:
             print(f"  (engines not readable: {e})")
     return 0

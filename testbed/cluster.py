@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from . import docker_env, labels, launch, placement, ssh, stacks
+from . import docker_env, labels, launch, placement, slurm, ssh, stacks
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
@@ -35,6 +35,9 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
 NAME_SERVER_TIMEOUT = 10.0
 PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung mpiexec is ended
+# s a check of a running cluster waits for engines that are not registered (they were up
+# once; an engine that vanished is named, not waited for as at bring-up)
+ATTACHED_WAIT = 15.0
 
 
 class IfExists(enum.Enum):
@@ -75,6 +78,7 @@ class Cluster:
         self.backend = ComposeBackend(topology, self.name, self.image, stack.name)
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
+        self.attached = False  # True: found running (attach), not brought up by this object
         self._has_engine_file: set[str] = {topology.controller}
 
     # -- nodes ------------------------------------------------------------------
@@ -161,6 +165,46 @@ class Cluster:
             ssh.setup_trust(handles, {svc: n.hostname for svc, n in topo.nodes.items()}, topo.controller)
             self.timings["ssh"] = time.monotonic() - t
             self.log(f"[{self.name}] ssh ready between {', '.join(topo.nodes)} ({self.timings['ssh']:.1f}s)")
+        if slurm.is_slurm(topo):
+            self._start_slurm()
+
+    def _start_slurm(self) -> None:
+        """munge and Slurm's daemons: slurmctld on the controller node, slurmd on each compute node;
+        ready when every compute node is idle."""
+        topo = self.topology
+        head, computes = topo.controller, slurm.compute_nodes(topo)
+        t = time.monotonic()
+        key, conf = slurm.make_key(), slurm.conf(topo).encode()
+        for svc in (head, *computes):
+            node = self.node(svc)
+            node.put_file(slurm.MUNGE_KEY, key, 0o400, user="root")
+            node.put_file(slurm.SLURM_CONF, conf, 0o644, user="root")
+        self.log(f"[{self.name}] slurm: slurmctld on {head}, slurmd on {', '.join(computes)} (a new munge key)")
+        self.node(head).start(["slurm-role", "slurmctld"], LOGS / "slurm-role.log", user="root")
+        for svc in computes:
+            self.node(svc).start(["slurm-role", "slurmd"], LOGS / "slurm-role.log", user="root")
+        want = {topo.hostname(s) for s in computes}
+        seen: dict[str, dict] = {}
+
+        def ready() -> bool:
+            res = self.exec(head, slurm.SINFO_ARGV)
+            if res.code:
+                return False
+            seen.clear()
+            seen.update(slurm.parse_sinfo(res.out))
+            return want <= set(seen) and all(seen[h]["state"] == "idle" for h in want)
+
+        try:
+            poll(ready, timeout=slurm.READY_TIMEOUT, what="Slurm (every compute node idle)")
+        except TestbedError as e:
+            states = ", ".join(f"{h}: {v['state']}" for h, v in sorted(seen.items())) or "sinfo answers nothing"
+            tails = "\n".join(
+                f"--- slurm-role.log ({svc}) ---\n{self.node(svc).tail('slurm-role.log', 6)}"
+                for svc in (head, *computes)
+            )
+            raise TestbedError(f"{e} ({states})\n{tails}") from None
+        self.timings["slurm"] = time.monotonic() - t
+        self.log(f"[{self.name}] slurm ready: {len(want)} compute node(s) idle ({self.timings['slurm']:.1f}s)")
 
     def _start_engines(self) -> None:
         topo = self.topology
@@ -203,7 +247,7 @@ class Cluster:
             self._copy_engine_file(node)
         for node, path, text in start.files:
             self.node(node).put_file(path, text.encode(), 0o644)
-        cmd = ["wait", str(start.registered), "--timeout", str(self.register_timeout)]
+        cmd = ["wait", str(start.registered), "--timeout", str(self.register_timeout), *start.watch]
         if start.node == self.topology.controller:
             cmd += ["--log", str(start.log), "--", *start.argv]
         else:
@@ -290,11 +334,15 @@ class Cluster:
         return res
 
     # -- queries ----------------------------------------------------------------
-    def report(self, scatter: int, timeout: float | None = None) -> dict:
-        """What every engine sees of the lecture's workloads (testbed_node.py report)."""
+    def report(self, scatter: int, timeout: float | None = None, partial: bool = False) -> dict:
+        """What every engine sees of the lecture's workloads (testbed_node.py report).
+
+        ``partial``: when fewer engines than the topology's are registered after ``timeout``,
+        report on those there are (a check then names the missing ones) instead of failing.
+        """
         timeout = self.register_timeout if timeout is None else timeout
         cmd = ["report", "--scatter", str(scatter), "--engines", str(self.topology.engine_count)]
-        cmd += ["--timeout", str(timeout)]
+        cmd += ["--timeout", str(timeout)] + (["--partial"] if partial else [])
         if self.topology.merge:
             if self.topology.name_server:
                 argv0 = self.stack.name_server_argv(NAME_SERVER_URI)[0]
@@ -305,6 +353,35 @@ class Cluster:
                     )
             cmd += ["--merge"]
         return self.node_json(cmd)
+
+    def slurm_jobs(self) -> list[dict]:
+        """The Slurm cluster's jobs (squeue on the head), finished ones too while Slurm keeps them."""
+        res = self.exec(self.topology.controller, slurm.squeue_argv())
+        return slurm.parse_squeue(res.out) if res.code == 0 else []
+
+    def slurm_nodes(self) -> dict[str, dict]:
+        """Each compute node's state and reason (sinfo on the head)."""
+        res = self.exec(self.topology.controller, slurm.SINFO_ARGV)
+        return slurm.parse_sinfo(res.out) if res.code == 0 else {}
+
+    def missing_note(self, ids: Sequence[int]) -> str:
+        """Which engines are not registered, by group, and (on Slurm) what became of their jobs."""
+        rows = [r for r in placement.derive(self.topology) if r.id in set(ids)]
+        groups: dict[str, list[int]] = {}
+        for r in rows:
+            groups.setdefault(r.group, []).append(r.id)
+        parts = [f"{', '.join(map(str, v))} (group {g!r})" for g, v in groups.items()]
+        note = f"engine(s) {'; '.join(parts)} not registered at the controller"
+        if slurm.is_slurm(self.topology):
+            names = {slurm.job_name(g.name) for g in self.topology.groups if g.launch == "slurm" and g.name in groups}
+            jobs = [j for j in self.slurm_jobs() if j["name"] in names]
+            if jobs:
+                note += "; " + ", ".join(
+                    f"Slurm job {j['id']} ({j['name']}) {j['state']}"
+                    + (f" ({j['reason']})" if j["reason"] not in ("None", "") else "")
+                    for j in jobs
+                )
+        return note
 
 
 def _running(name: str) -> list:
@@ -336,7 +413,9 @@ def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
             f"cluster {cluster_name!r} runs MPI stack {stack.name}, not {wanted.name}: "
             f"`testbed down --name {cluster_name}` first, or leave out --mpi"
         )
-    return Cluster(topology, name=cluster_name, stack=stack, **kw)
+    cluster = Cluster(topology, name=cluster_name, stack=stack, **kw)
+    cluster.attached = True
+    return cluster
 
 
 @contextmanager

@@ -64,9 +64,9 @@ class Node:
         out, err = res.output if res.output else (b"", b"")
         return Exec(res.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
-    def start(self, argv: Sequence[str], log: PurePosixPath) -> None:
+    def start(self, argv: Sequence[str], log: PurePosixPath, user: str = USER) -> None:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
-        self.container.exec_run(["sh", "-c", 'exec "$@" >"$0" 2>&1', str(log), *argv], user=USER, detach=True)
+        self.container.exec_run(["sh", "-c", 'exec "$@" >"$0" 2>&1', str(log), *argv], user=user, detach=True)
 
     def tail(self, pattern: str, lines: int = 15) -> str:
         """The last lines of the logs matching ``pattern`` (a glob under LOGS), or ''."""
@@ -86,12 +86,13 @@ class Node:
             raise TestbedError(f"cannot read {path} on {self.service}: {err.strip()}")
         return out
 
-    def put_file(self, path: PurePosixPath, data: bytes, mode: int = 0o600) -> None:
-        """Write one file owned by mpi (its folder must exist)."""
+    def put_file(self, path: PurePosixPath, data: bytes, mode: int = 0o600, user: str = USER) -> None:
+        """Write one file owned by mpi, or by root with ``user="root"`` (its folder must exist)."""
+        uid, gid = (0, 0) if user == "root" else (UID, GID)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(path.name)
-            info.size, info.mode, info.uid, info.gid = len(data), mode, UID, GID
+            info.size, info.mode, info.uid, info.gid = len(data), mode, uid, gid
             tar.addfile(info, io.BytesIO(data))
         self.container.put_archive(str(path.parent), buf.getvalue())
 

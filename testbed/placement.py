@@ -12,7 +12,8 @@ Rules:
 - the engines of a one-world group (see its launch kind) share a ``MPI_COMM_WORLD``:
   rank r takes the r-th id of the group (``order: descending``: the reverse), and
   runs on ``rank_hosts[r % len(rank_hosts)]`` (round-robin by node);
-- any other engine is a world of its own (rank 0 of 1), on its group's node.
+- any other engine is a world of its own (rank 0 of 1); the i-th engine of its group
+  runs on ``rank_hosts[i % len(rank_hosts)]`` (its group's node when it lists no hosts).
 """
 
 from __future__ import annotations
@@ -54,7 +55,10 @@ def group_rows(topology: Topology, index: int, first_id: int) -> list[Placement]
             Placement(eid, g.name, index, world, rank, g.engines, hosts[rank], topology.hostname(hosts[rank]))
             for rank, eid in enumerate(ids)
         ]
-    return [Placement(eid, g.name, index, eid, 0, 1, g.node, topology.hostname(g.node)) for eid in ids]
+    hosts = round_robin(g.rank_hosts, g.engines)
+    return [
+        Placement(eid, g.name, index, eid, 0, 1, hosts[i], topology.hostname(hosts[i])) for i, eid in enumerate(ids)
+    ]
 
 
 def by_group(topology: Topology) -> dict[str, list[Placement]]:

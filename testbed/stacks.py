@@ -45,6 +45,8 @@ class Stack:
     host_flag: ClassVar[str] = "--host"
     hostfile_flag: ClassVar[str] = "--hostfile"
     uses_hostfile: ClassVar[bool] = True  # False: per-context hosts alone make the allocation
+    # set in a Slurm batch script before mpiexec: the library reaches the other nodes through Slurm
+    in_allocation_env: ClassVar[dict[str, str]] = {}
 
     @property
     def image(self) -> str:
@@ -153,6 +155,7 @@ class MPICH(Stack):
     apt = ()
     rank_env = "PMI_RANK"
     uses_hostfile = False
+    in_allocation_env = {"HYDRA_LAUNCHER": "slurm"}  # not ssh (compose/mpi/mpich.env)
     name_server_port = 6392  # hydra's default
 
     def global_args(self, contexts, hostfile):

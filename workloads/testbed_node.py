@@ -57,7 +57,70 @@ def check_started(proc: subprocess.Popen | None, log: str | None) -> None:
     fail(f"`{cmd}` exited with status {proc.returncode}" + (f":\n{tail}" if tail else ""))
 
 
-def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None):
+class SlurmJob:
+    """Watches the Slurm batch job of a launch (by name) while its engines are awaited: a job
+    that ended, or that stays pending for a reason it cannot get past by itself (a drained
+    or down node), is reported at once with what squeue says, not waited out."""
+
+    HOPELESS = ("ReqNodeNotAvail", "NodeDown", "PartitionDown", "PartitionNodeLimit",
+                "BadConstraints", "PartitionInactive")  # fmt: skip
+    ENDED = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "COMPLETED", "OUT_OF_MEMORY",
+             "PREEMPTED", "BOOT_FAIL", "DEADLINE")  # fmt: skip
+    GRACE = 3.0  # s a hopeless reason must last (Slurm gives one for a moment while it decides)
+
+    def __init__(self, name: str):
+        self.name = name
+        self.job: dict | None = None
+        self.hopeless_since: float | None = None
+
+    def poll(self) -> dict | None:
+        try:
+            out = subprocess.run(
+                ["squeue", "--noheader", "--states=all", f"--name={self.name}", "--format=%i|%T|%r|%N"],
+                capture_output=True, text=True, timeout=10,
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return self.job
+        for line in out.splitlines():
+            parts = line.strip().split("|")
+            if len(parts) == 4:  # the newest job of that name is listed last
+                self.job = dict(zip(("id", "state", "reason", "nodes"), parts))
+        return self.job
+
+    def describe(self) -> str:
+        j = self.job
+        if j is None:
+            return f"no Slurm job named {self.name} (squeue)"
+        reason = "" if j["reason"] in ("None", "") else f", reason {j['reason']!r}"
+        where = f" on {j['nodes']}" if j["nodes"] else ""
+        return f"Slurm job {j['id']} ({self.name}) is {j['state']}{reason}{where} (squeue)"
+
+    def nodes_note(self) -> str:
+        try:
+            out = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N %T %E"],
+                                 capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return "; sinfo: " + ", ".join(" ".join(line.split()) for line in out.splitlines() if line.strip())
+
+    def check(self) -> None:
+        j = self.poll()
+        if j is None:
+            return
+        if j["state"] in self.ENDED:
+            fail(f"{self.describe()} before its engines registered; its output is in "
+                 f"/tmp/testbed/*-slurm-{j['id']}.out on its first node")  # fmt: skip
+        if j["state"] == "PENDING" and any(j["reason"].startswith(r) for r in self.HOPELESS):
+            now = time.monotonic()
+            self.hopeless_since = self.hopeless_since or now
+            if now - self.hopeless_since >= self.GRACE:
+                fail(f"{self.describe()}: it cannot start{self.nodes_note()}")
+        else:
+            self.hopeless_since = None
+
+
+def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None,
+            watch: SlurmJob | None = None, partial: bool = False):
     import ipyparallel as ipp
 
     deadline = time.monotonic() + timeout
@@ -74,6 +137,8 @@ def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: s
     try:
         while True:  # in slices, so that a launch which dies is reported, not waited out
             check_started(proc, log)
+            if watch is not None:
+                watch.check()
             try:
                 rc.wait_for_engines(n, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
                 break
@@ -82,9 +147,12 @@ def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: s
                     raise
     except TimeoutError:
         check_started(proc, log)
+        if partial:  # the caller reports on the engines there are, and names the others
+            return rc
+        job = f"; {watch.describe()}" if watch is not None else ""
         fail(
             f"only {len(rc.ids)} of {n} engines registered within {timeout:.0f}s "
-            f"(registered ids: {sorted(rc.ids)})"
+            f"(registered ids: {sorted(rc.ids)}){job}"
         )
     return rc
 
@@ -97,8 +165,12 @@ def cmd_wait(args) -> None:
         proc = start(argv, args.log) if argv else None
     except OSError as e:
         fail(f"cannot start `{argv[0]}`: {e.strerror}")
-    rc = connect(args.n, args.timeout, proc, args.log)
-    print(json.dumps({"ids": sorted(rc.ids)}))
+    watch = SlurmJob(args.slurm_job) if args.slurm_job else None
+    rc = connect(args.n, args.timeout, proc, args.log, watch)
+    out = {"ids": sorted(rc.ids)}
+    if watch is not None and watch.poll() is not None:
+        out["slurm_job_id"] = watch.job["id"]
+    print(json.dumps(out))
     rc.close()
 
 
@@ -114,6 +186,7 @@ _tb = dict(
     chunk_len=int(len(a)), chunk_start=(float(a[0]) if len(a) else None),
     psum=float(totalsum),
     mpi_library=MPI.Get_library_version().replace(chr(0), "").splitlines()[0].strip(),
+    slurm_job_id=__import__("os").environ.get("SLURM_JOB_ID", ""),
 )
 """
 
@@ -145,10 +218,13 @@ def merge(dview, timeout: float) -> None:
 def cmd_report(args) -> None:
     import numpy as np
 
-    rc = connect(args.engines, args.timeout)
+    rc = connect(args.engines, args.timeout, partial=args.partial)
     ids = sorted(rc.ids)
-    if args.engines and len(ids) != args.engines:
+    if args.engines and len(ids) != args.engines and not (args.partial and len(ids) < args.engines):
         fail(f"expected {args.engines} engines, the controller has {len(ids)}: {ids}")
+    if not ids:  # --partial, and none is left: nothing to run
+        print(json.dumps({"ids": [], "scatter": args.scatter, "engines": []}))
+        return
     dview = rc[ids]
     dview.block = True
     # each engine learns its own id: one item each, as a scalar
@@ -189,6 +265,7 @@ def main(argv=None) -> None:
     w.add_argument("n", type=int)
     w.add_argument("--timeout", type=float, default=120.0)
     w.add_argument("--log", help="where the started command's output goes")
+    w.add_argument("--slurm-job", help="the Slurm job (name) that starts the engines: watched with squeue")
     w.set_defaults(func=cmd_wait)
     on_engines = argparse.ArgumentParser(add_help=False)  # what report and p2p share
     on_engines.add_argument("--scatter", type=int, default=32)
@@ -196,6 +273,8 @@ def main(argv=None) -> None:
     on_engines.add_argument("--timeout", type=float, default=120.0)
     r = sub.add_parser("report", parents=[on_engines], help="run the lecture's workloads, print what engines saw")
     r.add_argument("--merge", action="store_true", help="also join the worlds into one (merge_worlds.py)")
+    r.add_argument("--partial", action="store_true",
+                   help="fewer engines than --engines after --timeout: report on those there are")  # fmt: skip
     r.set_defaults(func=cmd_report)
     q = sub.add_parser("p2p", parents=[on_engines], help="the lecture's point-to-point examples on the engines")
     q.set_defaults(func=cmd_p2p)

@@ -51,6 +51,7 @@ class Start:
     says: str  # a progress line for the user
     engine_file_on: tuple[str, ...] = ()  # nodes that need the engine connection file first
     files: tuple[tuple[str, PurePosixPath, str], ...] = ()  # (node, path, text) written first
+    watch: tuple[str, ...] = ()  # options of the wait that watch the launch (e.g. its Slurm job)
 
 
 @dataclass(frozen=True)

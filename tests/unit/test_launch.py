@@ -1,6 +1,8 @@
 """Launch commands, built without Docker for every group of every shipped topology,
 checked against the placement rows they must hand to the engines."""
 
+import json
+import shlex
 from collections import Counter
 from pathlib import Path
 
@@ -92,6 +94,15 @@ def check_starts(topo, stack=stacks.DEFAULT):
             # ipengine --mpi asks for its rank as id: the placement must say id == rank
             if g.mpi:
                 assert [r.id for r in group_rows] == [r.rank for r in group_rows] == list(range(g.engines))
+        elif g.launch == "slurm":
+            check_slurm_start(topo, g, group_rows, got, stack)
+        elif g.launch == "ssh":
+            (s,) = got
+            assert s.argv[:3] == ("ipcluster", "engines", "--daemonize") and s.node == topo.controller
+            assert flag(s.argv, "--engines") == "ssh" and int(flag(s.argv, "--n")) == g.engines
+            assert json.loads(flag(s.argv, "--SSHEngineSetLauncher.engines")) == {topo.hostname(g.node): g.engines}
+            assert s.engine_file_on == ()  # ipyparallel sends the connection file itself
+            assert {r.node for r in group_rows} == {g.node} and not g.one_world
         elif g.launch == "ipengine":
             assert len(got) == g.engines  # one at a time
             for s, row in zip(got, group_rows):
@@ -100,6 +111,45 @@ def check_starts(topo, stack=stacks.DEFAULT):
                 assert ("--mpi" in s.argv) == g.mpi
         starts += got
     return starts
+
+
+PROGRAM = "/opt/venv/bin/python3 -m ipyparallel.engine --profile-dir=/home/mpi/.ipython/profile_default"
+
+
+def check_slurm_start(topo, g, group_rows, got, stack):
+    """A slurm group: one ipcluster engines call whose batch template, once ipyparallel fills
+    it in, hands each task its placement row."""
+    (s,) = got
+    assert s.argv[:3] == ("ipcluster", "engines", "--daemonize") and s.node == topo.controller
+    assert flag(s.argv, "--engines") == "slurm" and int(flag(s.argv, "--n")) == g.engines
+    ((node, path, template),) = s.files
+    assert node == topo.controller and flag(s.argv, "--SlurmEngineSetLauncher.batch_template_file") == str(path)
+    script = template.format(program_and_args=PROGRAM)  # what ipyparallel's formatter makes of it
+    sbatch = dict(ln[len("#SBATCH --"):].split("=", 1) for ln in script.splitlines() if ln.startswith("#SBATCH --"))
+    hosts = [topo.hostname(h) for h in g.hosts]
+    assert sbatch["job-name"] == f"ipengine-{g.name}" and int(sbatch["ntasks"]) == g.engines
+    assert sbatch["nodelist"].split(",") == hosts and int(sbatch["nodes"]) == len(hosts)
+    assert s.watch == ("--slurm-job", sbatch["job-name"])
+    assert set(s.engine_file_on) == {r.node for r in group_rows}
+    (last,) = [ln for ln in script.splitlines() if ln.startswith("exec ")]
+    argv = shlex.split(last)[1:]
+    if g.mpi:
+        head, ctxs = contexts(argv, stack)
+        assert len(ctxs) == g.engines
+        for rank, (c, row) in enumerate(zip(ctxs, group_rows)):
+            assert row.rank == rank and c["host"] == row.hostname
+            assert " ".join(c["argv"]).startswith(PROGRAM + " --mpi")
+            assert int(flag(c["argv"], "--IPEngine.id")) == row.id
+        for k, v in stack.in_allocation_env.items():
+            assert f"export {k}={v}" in script.splitlines()
+    else:  # srun: task i on line i of the hostfile, with id first + i
+        assert argv[0] == "srun" and "--distribution=arbitrary" in argv
+        hostfile = script.split("<<'EOF'\n", 1)[1].split("\nEOF", 1)[0].splitlines()
+        assert hostfile == [r.hostname for r in group_rows]
+        i = argv.index("engine-of-task")
+        assert int(argv[i + 1]) == group_rows[0].id and [r.id for r in group_rows] == list(
+            range(group_rows[0].id, group_rows[0].id + g.engines)
+        )
 
 
 @pytest.mark.parametrize("stack", list(stacks.STACKS))
@@ -111,10 +161,10 @@ def test_every_groups_launch_hands_out_its_placement(name, stack):
 
 
 def test_shipped_topologies_are_the_catalogue():
-    # the README's table and reproduce's experiments name these eight
+    # the README's table and reproduce's experiments name these eleven
     assert set(topology.known_topologies()) == {
         "plain", "single-world", "added-engines", "remote-engines", "split-world",
-        "remote-split-world", "true-world", "merged-world",
+        "remote-split-world", "true-world", "merged-world", "slurm", "slurm-split-world", "ssh-engines",
     }  # fmt: skip
 
 

@@ -70,7 +70,7 @@ def test_hosts_must_be_services():
         ({"node": "b", "launch": "ipengine", "engines": 0}, "engine count"),
         ({"node": "b", "launch": "ipengine", "engines": 1, "order": "descending"}, "order applies"),
         ({"node": "b", "launch": "ipcluster", "engines": 1}, "only the first group"),
-        ({"node": "b", "launch": "ipengine", "engines": 1, "hosts": ["head"]}, "hosts applies to mpiexec groups only"),
+        ({"node": "b", "launch": "ipengine", "engines": 1, "hosts": ["head"]}, "hosts applies to mpiexec, slurm"),
     ],
 )
 def test_group_errors_name_the_problem(group, message):
