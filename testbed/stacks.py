@@ -147,8 +147,10 @@ class OpenMPI5(OpenMPI4):
 class MPICH(Stack):
     """MPICH with its hydra process manager. Hydra's host list is one global setting (a
     second one, or ``-f`` beside it, is "duplicate host file or host list setting"), so
-    the hosts go first, one entry per rank in rank order (``-hosts a,b,a``): hydra places
-    rank i on the i-th entry. Separate jobs meet through ``hydra_nameserver``."""
+    the hosts go first. Ranks placed round-robin are each host once with one slot
+    (``-hosts a:1,b:1``): hydra goes round the list, rank i on the (i mod n)-th host; any
+    other placement is one entry per rank in rank order (``-hosts a,b,b``). Separate jobs
+    meet through ``hydra_nameserver``."""
 
     name = "mpich"
     title = "MPICH 5.0 (PyPI wheel)"
@@ -164,6 +166,12 @@ class MPICH(Stack):
             return []
         if any(h is None for h in hosts):
             raise ValueError("hydra: once one context names a host, every context must")
+        ring = list(dict.fromkeys(hosts))
+        if hosts == [ring[i % len(ring)] for i in range(len(hosts))]:
+            # round-robin: each host once, one slot each; hydra goes round the list. A host
+            # listed twice would be two nodes to hydra, which inside a Slurm allocation asks
+            # srun for more nodes than the job has ("Only allocated 2 nodes asked for 3").
+            return ["-hosts", ",".join(f"{h}:1" for h in ring)]
         return ["-hosts", ",".join(hosts)]
 
     def context_args(self, ctx):

@@ -38,8 +38,12 @@ def contexts(argv, stack=stacks.DEFAULT):
             d["host"], rest = rest[1], rest[2:]
         d["argv"] = rest
         parsed.append(d)
-    if global_hosts is not None:  # hydra: one global list, entry i for rank i
-        assert all(d["host"] is None and d["n"] == 1 for d in parsed) and len(global_hosts) == len(parsed)
+    if global_hosts is not None:  # hydra: one global list, entry i for rank i; or hosts:1 gone round
+        assert all(d["host"] is None and d["n"] == 1 for d in parsed)
+        if all(h.endswith(":1") for h in global_hosts):
+            ring = [h[: -len(":1")] for h in global_hosts]
+            global_hosts = [ring[i % len(ring)] for i in range(len(parsed))]
+        assert len(global_hosts) == len(parsed)
         for d, h in zip(parsed, global_hosts):
             d["host"] = h
     return head, parsed

@@ -25,7 +25,11 @@ def test_open_mpi_puts_each_context_on_its_host():
 def test_hydra_takes_one_host_list_in_rank_order():
     # hydra refuses a second host setting, and -f beside -host ("duplicate host file or host list setting")
     argv = stacks.get("mpich").mpiexec(THREE, hostfile=None)
-    assert argv == ["mpiexec", "-hosts", "n1,n2,n1", "-n", "1", "a", ":", "-n", "1", "b", ":", "-n", "1", "c"]
+    # round-robin: each host once with one slot, hydra goes round (a host listed twice would be
+    # two nodes to hydra: inside a Slurm allocation, more nodes than the job has)
+    assert argv == ["mpiexec", "-hosts", "n1:1,n2:1", "-n", "1", "a", ":", "-n", "1", "b", ":", "-n", "1", "c"]
+    other = [Context(("a",), host="n1"), Context(("b",), host="n2"), Context(("c",), host="n2")]
+    assert stacks.get("mpich").mpiexec(other)[:3] == ["mpiexec", "-hosts", "n1,n2,n2"]  # rank by rank
     assert not stacks.get("mpich").uses_hostfile
     with pytest.raises(ValueError):
         stacks.get("mpich").mpiexec([Context(("a",), host="n1"), Context(("b",))])
