@@ -1,6 +1,6 @@
 """``make bench``: the testbed's cost against the same work done by ipyparallel/MPI on the host.
 
-    python -m benchmarks.run [--only bringup,fs,tasks,mpi,images,digits,suite] [--runs 5]
+    python -m benchmarks.run [--only bringup,launchers,fs,tasks,mpi,images,digits,suite] [--runs 5]
 
 Every figure is measured --runs times after a warm-up and reported as median, min
 and max; a ratio is taken run by run (container run i / host run i) and then
@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 HOST_VENV = ROOT / "benchmarks" / ".venv-host"
 HOST_PYTHON = "/usr/bin/python3"  # Debian's: the same minor version as the image's
-SECTIONS = ("bringup", "fs", "tasks", "mpi", "images", "digits", "suite")
+SECTIONS = ("bringup", "launchers", "fs", "tasks", "mpi", "images", "digits", "suite")
 BENCH_TAG = "ipp-testbed-bench"
 
 
@@ -206,6 +206,31 @@ def bench_bringup(runs: int) -> dict:
         out[f"n{n}"] = {"host_s": stats(host_t), "containers_s": stats(ctr_t), "ratio": ratios(ctr_t, host_t),
                         "host_defaults_s": stats(default_t), "ratio_vs_host_defaults": ratios(ctr_t, default_t),
                         "container_steps": steps}  # fmt: skip
+    return out
+
+
+# -- 1a. bring-up by launch kind: ipcluster, mpiexec over ssh, ipyparallel's SSH and Slurm launchers --------
+LAUNCHERS = ("plain", "true-world", "ssh-engines", "slurm", "slurm-split-world")
+
+
+def bench_launchers(runs: int) -> dict:
+    """Whole bring-up (nodes, ssh, Slurm, controller, every group registered) of one topology per way
+    of starting engines, and its steps; the topologies' own sizes (5 engines, 4 for ssh-engines)."""
+    out = {}
+    for name in LAUNCHERS:
+        totals, steps = [], []
+        for i in range(runs + 1):  # the first is the warm-up
+            c = container_cluster(name, None, f"bench-{name}")
+            try:
+                c.up(if_exists=IfExists.REPLACE)
+                step = {k: round(v, 2) for k, v in c.timings.items()}
+            finally:
+                c.down(quiet=True)
+            log(f"bring-up {name} run {i}{' (warm-up)' if i == 0 else ''}: {step['up']:.2f}s {step}")
+            if i:
+                totals.append(step["up"])
+                steps.append(step)
+        out[name] = {"engines": topology.load(name).engine_count, "up_s": stats(totals), "steps": steps}
     return out
 
 
@@ -526,6 +551,9 @@ def markdown(res: dict) -> str:
                               b["host_defaults_s"], " s"))  # fmt: skip
             lines.append(_row(f"bring-up, {n} engine(s): containers (plain)", b["containers_s"], " s"))
             lines.append(_row(f"bring-up ratio, {n} engine(s) (goal <= 1.1)", b["ratio"]))
+    if "launchers" in s:
+        for name, v in s["launchers"].items():
+            lines.append(_row(f"bring-up by launch kind: {name} ({v['engines']} engines)", v["up_s"], " s"))
     if "fs" in s:
         f = s["fs"]
         drv = f["storage_driver"]
@@ -634,6 +662,8 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.monotonic()
             if sec == "bringup":
                 res["sections"][sec] = bench_bringup(args.runs)
+            elif sec == "launchers":
+                res["sections"][sec] = bench_launchers(args.runs)
             elif sec == "fs":
                 res["sections"][sec] = bench_fs(args.runs)
             elif sec == "tasks":

@@ -47,6 +47,8 @@ class Stack:
     uses_hostfile: ClassVar[bool] = True  # False: per-context hosts alone make the allocation
     # set in a Slurm batch script before mpiexec: the library reaches the other nodes through Slurm
     in_allocation_env: ClassVar[dict[str, str]] = {}
+    # unset for a plain engine that srun starts, so that its MPI starts as a singleton
+    srun_singleton_unset: ClassVar[tuple[str, ...]] = ()
 
     @property
     def image(self) -> str:
@@ -115,6 +117,9 @@ class OpenMPI4(Stack):
     # MPI forwards its own MCA variables, and these too (MPI4PY_RC_THREAD_LEVEL: see
     # compose/mpi/openmpi4.env). `-x` binds to one app context, so every context says it.
     forward: ClassVar[tuple[str, ...]] = ("PATH", "PYTHONDONTWRITEBYTECODE", "MPI4PY_RC_THREAD_LEVEL")
+    # A task with SLURM_STEP_ID is taken for a direct launch by srun, and without Slurm's PMI
+    # MPI_Init aborts ("OMPI was not built with SLURM's PMI support", ipyparallel#344).
+    srun_singleton_unset: ClassVar[tuple[str, ...]] = ("SLURM_STEP_ID", "SLURM_STEPID")
 
     def context_args(self, ctx):
         if ctx.host is None:
@@ -136,6 +141,7 @@ class OpenMPI5(OpenMPI4):
     title = "Open MPI 5.0 (PyPI wheel)"
     apt = ()
     forward = ("PATH", "PYTHONDONTWRITEBYTECODE")
+    srun_singleton_unset = ()  # Open MPI 5 starts a singleton under srun as it is
 
     def name_server_argv(self, uri):
         return ["prte", "--report-uri", str(uri)]  # stays in the foreground

@@ -12,7 +12,9 @@ placement rows (``SlurmEngineSetLauncher.batch_template_file``); ipyparallel fil
   through Slurm (``srun``), not ssh.
 - ``mpi: false``: ``srun`` starts one plain engine per task, task i on the placement's
   i-th host (``--distribution=arbitrary``), each asking for its id
-  (``engine-of-task``: first id + ``SLURM_PROCID``).
+  (``engine-of-task``: first id + ``SLURM_PROCID``). Its MPI is a singleton, as every
+  plain engine's: Open MPI 4 would take the task for a direct launch by srun and, with
+  no Slurm PMI, abort in ``MPI_Init`` (ipyparallel#344), so the step's id is unset.
 
 Every engine needs the engine connection file on its node; nodes share no
 filesystem, so it is copied to each compute node first, as for any remote engine.
@@ -60,9 +62,12 @@ def batch_script(group, rows, ctx) -> str:
     else:
         # task i runs on line i of SLURM_HOSTFILE: the placement's host of the i-th engine
         lines += [f"cat > {hostfile} <<'EOF'", *(r.hostname for r in rows), "EOF"]
+        # a plain engine is no rank of the step: its MPI starts as a singleton (see the stack)
+        unset = "".join(f" -u {v}" for v in ctx.stack.srun_singleton_unset)
+        env = f" env{unset}" if unset else ""
         lines += [
             f"export SLURM_HOSTFILE={hostfile}",
-            f"exec srun --distribution=arbitrary --ntasks={group.engines} engine-of-task {rows[0].id} {PROGRAM}",
+            f"exec srun --distribution=arbitrary --ntasks={group.engines} engine-of-task {rows[0].id}{env} {PROGRAM}",
         ]
     return _template(lines)
 

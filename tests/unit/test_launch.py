@@ -151,6 +151,7 @@ def check_slurm_start(topo, g, group_rows, got, stack):
         hostfile = script.split("<<'EOF'\n", 1)[1].split("\nEOF", 1)[0].splitlines()
         assert hostfile == [r.hostname for r in group_rows]
         i = argv.index("engine-of-task")
+        assert all(f"-u {v}" in " ".join(argv) for v in stack.srun_singleton_unset)  # an MPI singleton
         assert int(argv[i + 1]) == group_rows[0].id and [r.id for r in group_rows] == list(
             range(group_rows[0].id, group_rows[0].id + g.engines)
         )
