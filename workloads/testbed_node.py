@@ -97,11 +97,16 @@ class SlurmJob:
 
     def nodes_note(self) -> str:
         try:
-            out = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N %T %E"],
+            out = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N|%T|%E"],
                                  capture_output=True, text=True, timeout=10).stdout  # fmt: skip
         except (OSError, subprocess.TimeoutExpired):
             return ""
-        return "; sinfo: " + ", ".join(" ".join(line.split()) for line in out.splitlines() if line.strip())
+        nodes = []
+        for line in out.splitlines():
+            name, state, reason = (line.strip().split("|") + ["", "", ""])[:3]
+            if name:
+                nodes.append(f"{name} {state}" + (f" ({reason})" if reason not in ("", "none") else ""))
+        return "; sinfo: " + ", ".join(nodes) if nodes else ""
 
     def check(self) -> None:
         j = self.poll()
