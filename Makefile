@@ -27,7 +27,7 @@ scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 mpi_arg     := $(if $(MPI),--mpi $(MPI))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv compose images cluster-up cluster-down shell check run status topologies \
+.PHONY: help venv compose images cluster-up cluster-down shell check run status topologies faults \
         clean reproduce bench test test-unit test-integration lint images-all
 
 help: ## list the targets
@@ -74,6 +74,9 @@ shell: venv ## IPython on the controller node of a running cluster, with rc and 
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
 	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg)
+
+faults: images ## inject the fault catalogue into TOPOLOGY (ONLY=engine-killed,...) -> table, results/faults.json
+	@$(TESTBED) faults $(TOPOLOGY) $(if $(ONLY),--only $(ONLY)) $(mpi_arg) --out $(OUT)
 
 run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
 	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg)

@@ -259,6 +259,28 @@ def cmd_clean(args) -> int:
     return 0
 
 
+def cmd_faults(args) -> int:
+    from . import faults
+
+    topo = topology.load(args.topology)
+    names = [x.strip() for x in args.only.split(",")] if args.only else list(faults.FAULTS)
+    bad = [x for x in names if x not in faults.FAULTS]
+    if bad:
+        raise TestbedError(f"--only: unknown fault(s) {', '.join(bad)}; the catalogue: {', '.join(faults.FAULTS)}")
+    stack = stacks.get(args.mpi)
+    remedy = "make images" + (f" MPI={stack.name}" if args.mpi else "")
+    docker_env.require_image(docker_env.client(), stack.image, remedy)
+    log = _log_to(sys.stderr if args.json else sys.stdout)
+    results = faults.Drills(topo, stack, log=log).run(names)
+    path = faults.save(results, Path(args.out))
+    if args.json:
+        print(json.dumps({"faults": [r.as_json() for r in results]}, indent=2))
+    else:
+        print(faults.table(results))
+        print(f"results: {path}")
+    return 0 if all(r.ok or r.skipped for r in results) else 1
+
+
 def cmd_reproduce(args) -> int:
     from . import experiments, reproduce
 
@@ -348,6 +370,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("topology", nargs="?", default="single-world", help="topology (cluster) name")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     s.set_defaults(func=cmd_down)
+
+    s = sub.add_parser("faults", help="inject the fault catalogue into fresh clusters of a topology, check what holds")
+    s.add_argument("topology", help="topology name (see `testbed topologies`)")
+    s.add_argument("--only", help="comma-separated faults (engine-killed, rank-killed, node-lost, up-killed)")
+    s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
+    s.add_argument("--json", action="store_true", help='print one JSON object {"faults": [...]}')
+    s.add_argument("--out", default="results", help="where faults.json goes (default: results)")
+    s.set_defaults(func=cmd_faults)
 
     s = sub.add_parser("reproduce", help="run the lecture's experiments and write a report beside its figures")
     s.add_argument("--only", help="comma-separated experiment ids (L1..L11, B1, B2); default: all")

@@ -122,9 +122,12 @@ class Cluster:
             self.log(f"[{self.name}] removing the cluster of that name that is already there")
             docker_env.clean(c, self.name)
             return
+        left = docker_env.leftovers(c, self.name)
+        what = ", ".join(f"{n} {k}" for k, n in left.items())
         raise TestbedError(
-            f"a cluster named {self.name!r} is already there ({len(existing)} container(s)): "
-            f"`testbed down --name {self.name}` removes it, or choose another name"
+            f"a cluster named {self.name!r} is already there ({what}; running: "
+            f"{sum(ct.status == 'running' for ct in existing)}): `testbed down --name {self.name}` removes it, "
+            "or choose another name"
         )
 
     def up(self, engines: bool = True, if_exists: IfExists = IfExists.REFUSE) -> Cluster:

@@ -76,6 +76,16 @@ def running_clusters(c) -> dict[str, list]:
     return out
 
 
+def leftovers(c, name: str) -> dict[str, int]:
+    """How many containers, networks and volumes are labelled for cluster ``name``."""
+    label = f"{labels.CLUSTER}={name}"
+    return {
+        "containers": len(c.containers.list(all=True, filters={"label": label})),
+        "networks": len(c.networks.list(filters={"label": label})),
+        "volumes": len(c.volumes.list(filters={"label": label})),
+    }
+
+
 def clean(c, name: str | None = None) -> dict[str, int]:
     """Remove every container, network and volume labelled for ``name`` (or any cluster)."""
     from docker.errors import APIError, NotFound

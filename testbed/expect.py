@@ -54,10 +54,14 @@ def _arange_sum(start: int, stop: int) -> int:
     return (start + stop - 1) * n // 2 if n > 0 else 0
 
 
-def derive(topology: Topology, scatter: int | None = None) -> list[EngineExpect]:
-    """The expected report of every engine, in engine id order."""
+def derive(topology: Topology, scatter: int | None = None, alive: set[int] | None = None) -> list[EngineExpect]:
+    """The expected report of every engine, in engine id order.
+
+    ``alive``: only these engines are left (after a fault): the scatter goes over them
+    alone, and a world's psum is the sum of its chunks on them.
+    """
     length = topology.scatter if scatter is None else scatter
-    rows = placement.derive(topology)
+    rows = [r for r in placement.derive(topology) if alive is None or r.id in alive]
     bounds = scatter_bounds(length, len(rows))
     world_sum: dict[int, int] = {}
     world_size: dict[int, int] = {}

@@ -1,0 +1,314 @@
+"""``testbed faults``: break a running cluster on purpose, and check what must still hold.
+
+Each fault gets a cluster of its own, brought up fresh. While a workload runs on it
+(``workloads/faults_node.py``: N load-balanced tasks with retries, plus one long direct
+task on each engine that is to be lost), the fault is injected from the host. Then:
+
+- **what is lost is derived, not observed**: killing an engine loses it, or, when it is
+  a rank of an MPI world, the whole world (the MPI launcher ends every rank of a job
+  whose rank died); losing a node loses its engines and every world with a rank on it;
+- every task answers: a result while an engine is left, ipyparallel's error otherwise;
+  tasks lost (no answer at all within the bound) must be 0;
+- the direct tasks on the lost engines fail with an error, not a hang;
+- the controller drops exactly the lost engines (the time it takes is measured);
+- a check of the cluster names the lost engines, and every other engine still reports
+  what the topology derives for the engines that are left (its world's psum included).
+
+Faults:
+
+- ``engine-killed``: ``kill -9`` of one plain engine (not a rank of a world);
+- ``rank-killed``: ``kill -9`` of rank 0 of the last MPI world;
+- ``node-lost``: ``docker kill`` of the last node (not the controller's) that holds engines;
+- ``up-killed``: ``testbed up`` killed with SIGKILL in the middle of a bring-up; the next
+  ``up`` of that name says what is left and how to remove it; ``clean`` leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+from . import docker_env, placement, stacks
+from .checks import compare
+from .cluster import ATTACHED_WAIT, LOGS, WORKLOADS, Cluster, IfExists
+from .errors import TestbedError
+from .expect import derive
+from .topology import Topology
+from .waiting import poll
+
+FAULTS = ("engine-killed", "rank-killed", "node-lost", "up-killed")
+TASKS, TASK_S = 40, 0.25
+DRILL_TIMEOUT = 60.0  # s: the workload's bound for every task and every lost engine to be dropped
+
+
+@dataclass
+class FaultResult:
+    name: str
+    topology: str
+    done: str = ""  # what was done
+    held: list[str] = field(default_factory=list)  # what held
+    failed: list[str] = field(default_factory=list)  # what did not
+    tasks_lost: int | None = None
+    detect_s: float | None = None  # injection -> the controller dropped every lost engine
+    lost: list[int] = field(default_factory=list)
+    skipped: str = ""  # why the fault does not apply to the topology
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+    def as_json(self) -> dict:
+        return {"ok": self.ok, **asdict(self)}
+
+    def expect(self, what: str, cond: bool) -> None:
+        (self.held if cond else self.failed).append(what)
+
+
+# -- what a fault takes, from the topology alone ------------------------------------------------
+def lost_with(topo: Topology, victims: set[int]) -> set[int]:
+    """The engines that go when ``victims`` die: each victim, and every rank of a world it is in."""
+    rows = placement.derive(topo)
+    worlds = {r.world for r in rows if r.id in victims and r.size > 1}
+    return {r.id for r in rows if r.id in victims or r.world in worlds}
+
+
+def lost_with_node(topo: Topology, node: str) -> set[int]:
+    return lost_with(topo, {r.id for r in placement.derive(topo) if r.node == node})
+
+
+def pick(topo: Topology, fault: str) -> tuple[object, set[int]] | str:
+    """(victim, engines lost) for a fault on ``topo``, or why it does not apply."""
+    rows = placement.derive(topo)
+    if fault == "engine-killed":
+        plain = [r for r in rows if r.size == 1]
+        if not plain:
+            return "no plain engine (every engine is a rank of an MPI world: see rank-killed)"
+        victim = plain[-1]
+        return victim, {victim.id}
+    if fault == "rank-killed":
+        worlds = [r for r in rows if r.size > 1 and r.rank == 0]
+        if not worlds:
+            return "no MPI world of more than one rank"
+        victim = max(worlds, key=lambda r: r.world)
+        return victim, lost_with(topo, {victim.id})
+    if fault == "node-lost":
+        nodes = [n for n in dict.fromkeys(r.node for r in rows) if n != topo.controller]
+        if not nodes:
+            return "no engine on a node other than the controller's"
+        node = nodes[-1]
+        return node, lost_with_node(topo, node)
+    raise ValueError(fault)
+
+
+# -- the drills -----------------------------------------------------------------------------------
+class Drills:
+    def __init__(self, topo: Topology, stack: stacks.Stack = stacks.DEFAULT, log: Callable[[str], None] = print):
+        self.topo = topo
+        self.stack = stack
+        self.log = log
+
+    def run(self, names: list[str]) -> list[FaultResult]:
+        out = []
+        for name in names:
+            t = time.monotonic()
+            try:
+                res = self.up_killed() if name == "up-killed" else self.drill(name)
+            except TestbedError as e:  # the drill itself could not run: that fault's result, one line
+                res = FaultResult(name, self.topo.name, failed=[f"the drill did not run: {str(e).splitlines()[0]}"])
+            res.extra["seconds"] = round(time.monotonic() - t, 1)
+            verdict = "ok" if res.ok else "FAILED: " + "; ".join(res.failed)
+            verdict = "skipped: " + res.skipped if res.skipped else verdict
+            self.log(f"[faults] {name} on {self.topo.name}: {verdict}")
+            out.append(res)
+        return out
+
+    def drill(self, name: str) -> FaultResult:
+        topo = self.topo
+        res = FaultResult(name, topo.name)
+        chosen = pick(topo, name)
+        if isinstance(chosen, str):
+            res.skipped = chosen
+            return res
+        victim, lost = chosen
+        res.lost = sorted(lost)
+        cluster = Cluster(topo, name=f"faults-{topo.name}", log=self.log, stack=self.stack)
+        cluster.up(if_exists=IfExists.REPLACE)
+        try:
+            self._drill(cluster, name, victim, lost, res)
+        finally:
+            cluster.down(quiet=True)
+        return res
+
+    def _drill(self, cluster: Cluster, name: str, victim, lost: set[int], res: FaultResult) -> None:
+        topo, ctl = self.topo, cluster.controller
+        marker, out = LOGS / f"fault-{name}.marker", LOGS / f"fault-{name}.json"
+        ctl.exec(["rm", "-f", str(marker), str(out)])
+        argv = ["python3", str(WORKLOADS / "faults_node.py"), "drill", "--engines", str(topo.engine_count),
+                "--tasks", str(TASKS), "--task-s", str(TASK_S), "--lost", ",".join(map(str, sorted(lost))),
+                "--marker", str(marker), "--out", str(out), "--timeout", str(DRILL_TIMEOUT)]  # fmt: skip
+        ctl.start(argv, LOGS / f"fault-{name}.log")
+        started = self._read_json(cluster, marker, 60, "the drill's workload to start")
+        time.sleep(0.3)  # tasks in flight
+        if name == "node-lost":
+            svc = str(victim)
+            res.done = f"docker kill of node {svc} (engines {sorted(lost)} on it or in a world with a rank on it)"
+            t_inject = time.time()
+            cluster.node(svc).container.kill()
+        else:
+            row = victim
+            host, pid = started["where"][str(row.id)]
+            what = "a plain engine" if name == "engine-killed" else f"rank {row.rank} of the world of {row.size}"
+            res.done = f"kill -9 of engine {row.id} ({what}, pid {pid} on {row.node})"
+            t_inject = time.time()
+            code = cluster.exec(row.node, ["kill", "-9", str(pid)]).code
+            res.expect(f"engine {row.id}'s process was there to kill", code == 0)
+        doc = self._read_json(cluster, out, DRILL_TIMEOUT + 30, "the drill's workload to finish")
+        if "error" in doc:
+            res.failed.append(f"the workload failed: {doc['error']}")
+            return
+        self._judge(cluster, doc, lost, t_inject, res)
+
+    def _judge(self, cluster: Cluster, doc: dict, lost: set[int], t_inject: float, res: FaultResult) -> None:
+        everyone = set(doc["ids"])
+        left = everyone - lost
+        res.tasks_lost = len(doc["missing"])
+        res.expect(f"every one of {doc['tasks']} tasks answered (tasks lost: {res.tasks_lost})", not doc["missing"])
+        results = {int(k): v for k, v in doc["results"].items()}
+        if left:
+            right = all(results.get(k) == k * k for k in range(doc["tasks"]))
+            res.expect(f"all {doc['tasks']} results arrived once, right, on the engines left", right)
+            stray = sorted({v for k, v in doc["ran_on"].items() if int(k) in results} & lost)
+            res.extra["tasks_finished_on_lost_engines_before_the_fault"] = len(stray)
+        else:  # none left: what had not finished must fail (TaskTimeout once it waited for an engine)
+            kinds = sorted({v.split(":")[0] for v in doc["errors"].values()})
+            res.expect(f"with no engine left, every unfinished task failed ({', '.join(kinds) or 'none'}), none hung",
+                       len(results) + len(doc["errors"]) == doc["tasks"])  # fmt: skip
+        direct = doc["direct"]
+        res.expect(
+            f"direct tasks on the lost engines failed with ipyparallel's EngineError, not a hang "
+            f"({', '.join(sorted(set(direct.values())))})",
+            bool(direct) and set(direct.values()) == {"EngineError"},
+        )
+        gone = {int(k): t for k, t in doc["gone_at"].items()}
+        res.expect(f"the controller dropped exactly engines {sorted(lost)}",
+                   set(gone) == lost and set(doc["left"]) == left)  # fmt: skip
+        if lost <= set(gone):
+            res.detect_s = round(max(gone[i] for i in lost) - t_inject, 2)
+        # the check: the lost engines named, every other one as derived for the engines left
+        report = cluster.report(cluster.topology.scatter, timeout=ATTACHED_WAIT, partial=True)
+        scatter = cluster.topology.scatter
+        seen = {int(e["id"]) for e in report["engines"]}
+        as_derived = not left or compare(
+            derive(cluster.topology, scatter, alive=left), report["engines"],
+            topology=cluster.topology.name, cluster=cluster.name, scatter=scatter,
+        ).ok  # fmt: skip
+        note = cluster.missing_note(sorted(lost)) if lost else ""
+        res.extra["check"] = note
+        res.expect(f"the check names engines {sorted(lost)} as gone and the {len(left)} left as derived",
+                   seen == left and as_derived)  # fmt: skip
+
+    def _read_json(self, cluster: Cluster, path: PurePosixPath, timeout: float, what: str) -> dict:
+        ctl = cluster.controller
+        found: dict = {}
+
+        def ready() -> bool:
+            r = ctl.exec(["cat", str(path)])
+            if r.code:
+                return False
+            found.update(json.loads(r.out))
+            return True
+
+        try:
+            poll(ready, timeout=timeout, what=what, interval=0.1)
+        except TestbedError as e:
+            raise TestbedError(f"{e}\n{ctl.tail(path.stem + '.log', 10)}") from None
+        return found
+
+    # -- 7: `testbed up` killed in the middle ----------------------------------------------------
+    def up_killed(self) -> FaultResult:
+        res = FaultResult("up-killed", self.topo.name)
+        name = f"faults-upkill-{self.topo.name}"[:41]
+        c = docker_env.client()
+        docker_env.clean(c, name)
+        cli = [sys.executable, "-m", "testbed.cli"]
+        topo_arg = str(self.topo.path)
+        proc = subprocess.Popen([*cli, "up", topo_arg, "--name", name, "--mpi", self.stack.name],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)  # fmt: skip
+        try:
+            poll(lambda: bool(docker_env.cluster_containers(c, name)), timeout=120, what="the bring-up's first node")
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)  # the whole bring-up, compose included, as a closed terminal
+            proc.wait()
+        left = docker_env.leftovers(c, name)
+        res.done = f"SIGKILL of `testbed up {self.topo.name}` once its first node existed: {_count(left)} left"
+        again = subprocess.run([*cli, "up", topo_arg, "--name", name], capture_output=True, text=True, timeout=120)
+        lines = [ln for ln in again.stderr.strip().splitlines() if ln.strip()]
+        res.extra["next_up_says"] = lines[-1] if lines else ""
+        res.expect("the next `up` of that name refuses, in one line, with exit status 2",
+                   again.returncode == 2 and len(lines) == 1 and "Traceback" not in again.stderr)  # fmt: skip
+        said = lines[-1] if lines else ""
+        res.expect("it says what is left and the one command that removes it",
+                   f"testbed down --name {name}" in said and "container" in said)  # fmt: skip
+        down = subprocess.run([*cli, "down", topo_arg, "--name", name], capture_output=True, text=True, timeout=300)
+        after = docker_env.leftovers(c, name)
+        res.extra["after_down"] = after
+        res.expect(f"`testbed down --name {name}` leaves 0 containers, networks and volumes ({_count(after)})",
+                   down.returncode == 0 and not any(after.values()))  # fmt: skip
+        res.tasks_lost = 0
+        return res
+
+
+def _count(d: dict[str, int]) -> str:
+    return ", ".join(f"{v} {k}" for k, v in d.items())
+
+
+# -- results -----------------------------------------------------------------------------------------
+def table(results: list[FaultResult]) -> str:
+    headers = ["fault", "topology", "done", "held", "lost engines", "detect s", "tasks lost", "ok"]
+    rows = []
+    for r in results:
+        rows.append([
+            r.name, r.topology, r.skipped and "-" or r.done,
+            f"{len(r.held)}/{len(r.held) + len(r.failed)}" if not r.skipped else "-",
+            ",".join(map(str, r.lost)) or "-",
+            "-" if r.detect_s is None else f"{r.detect_s:.2f}",
+            "-" if r.tasks_lost is None else str(r.tasks_lost),
+            "skipped" if r.skipped else ("ok" if r.ok else "FAILED"),
+        ])  # fmt: skip
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    for r in results:
+        for f in r.failed:
+            lines.append(f"FAILED {r.name}: {f}")
+        if r.skipped:
+            lines.append(f"skipped {r.name}: {r.skipped}")
+    return "\n".join(lines)
+
+
+def save(results: list[FaultResult], folder: Path) -> Path:
+    """results/faults.json: the catalogue's results, merged by (fault, topology) with earlier runs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "faults.json"
+    old = []
+    if path.is_file():
+        try:
+            old = json.loads(path.read_text()).get("faults", [])
+        except (ValueError, OSError):
+            old = []
+    keep = {(f["name"], f["topology"]): f for f in old if isinstance(f, dict) and "name" in f}
+    for r in results:
+        keep[(r.name, r.topology)] = r.as_json()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"faults": list(keep.values())}, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,36 @@
+"""What a fault takes, derived from the topology alone (worked by hand for the catalogue)."""
+
+import pytest
+
+from testbed import faults, topology
+from testbed.expect import derive
+
+
+@pytest.mark.parametrize(
+    "topo, fault, victim, lost",
+    [
+        ("remote-engines", "engine-killed", 3, {3}),
+        ("remote-engines", "node-lost", "laptop", {3}),
+        ("split-world", "rank-killed", 4, {3, 4}),  # late world: rank 0 is id 4 (descending)
+        ("true-world", "rank-killed", 0, {0, 1, 2, 3, 4}),
+        ("true-world", "node-lost", "node2", {0, 1, 2, 3, 4}),  # one world over node1 and node2
+        ("remote-split-world", "node-lost", "laptop", {3, 4}),
+        ("plain", "engine-killed", 4, {4}),
+    ],
+)
+def test_what_a_fault_takes(topo, fault, victim, lost):
+    got_victim, got_lost = faults.pick(topology.load(topo), fault)
+    assert getattr(got_victim, "id", got_victim) == victim and got_lost == lost
+
+
+@pytest.mark.parametrize(
+    "topo, fault", [("split-world", "engine-killed"), ("split-world", "node-lost"), ("plain", "rank-killed")]
+)
+def test_a_fault_that_does_not_apply_says_why(topo, fault):
+    assert isinstance(faults.pick(topology.load(topo), fault), str)
+
+
+def test_the_engines_left_are_expected_as_derived_over_themselves():
+    # split-world without its late world: 28 items over engines 0..2 (10, 9, 9), world 0 sums them all
+    left = derive(topology.load("split-world"), 28, alive={0, 1, 2})
+    assert [e.chunk_len for e in left] == [10, 9, 9] and {e.psum for e in left} == {float(sum(range(28)))}
