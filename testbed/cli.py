@@ -20,7 +20,9 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -101,7 +103,11 @@ def cmd_up(args) -> int:
     topo = _topology(args)
     cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stacks.get(args.mpi))
     cluster.up(if_exists=IfExists.REFUSE)
-    report = cluster.report(topo.scatter)
+    try:
+        report = cluster.report(topo.scatter)
+    except KeyboardInterrupt:  # Ctrl-C before `up` said it is up: nothing is left behind
+        cluster.down(quiet=True)
+        raise
     _print_engines(cluster, report)
     hints = _hints(topo, cluster.name, cluster.stack)
     print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s ({_library(report)}). Attach with:\n{hints}")
@@ -373,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("faults", help="inject the fault catalogue into fresh clusters of a topology, check what holds")
     s.add_argument("topology", help="topology name (see `testbed topologies`)")
-    s.add_argument("--only", help="comma-separated faults (engine-killed, rank-killed, node-lost, up-killed)")
+    s.add_argument("--only", help="comma-separated faults (default: the whole catalogue: "
+                   "engine-killed, rank-killed, node-lost, partition, controller-restart, up-killed)")
     s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
     s.add_argument("--json", action="store_true", help='print one JSON object {"faults": [...]}')
     s.add_argument("--out", default="results", help="where faults.json goes (default: results)")
@@ -398,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     t0 = time.monotonic()
+    if threading.current_thread() is threading.main_thread():
+        # `kill` or `timeout` (SIGTERM) tears down what was started, as Ctrl-C does
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         return args.func(args)
     except TestbedError as e:
@@ -406,6 +416,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err(f"interrupted after {time.monotonic() - t0:.0f}s (anything started was torn down)")
         return 130
+    except OSError as e:  # a full disk, a folder that may not be written, ...: one line
+        where = f": {e.filename}" if e.filename else ""
+        _err(f"{e.strerror or type(e).__name__}{where}")
+        return 2
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from . import docker_env, labels, launch, placement, slurm, ssh, stacks
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
-from .node import NODE_PY, WORKLOADS, Exec, Node
+from .node import NODE_PY, WORKLOADS, Exec, Node, last_json
 from .topology import Topology
 from .waiting import poll
 
@@ -38,6 +38,7 @@ PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung 
 # s a check of a running cluster waits for engines that are not registered (they were up
 # once; an engine that vanished is named, not waited for as at bring-up)
 ATTACHED_WAIT = 15.0
+REPORT_WORK_S = 90  # s the report's workloads may take once the engines are there (they take 1-3 s)
 
 
 class IfExists(enum.Enum):
@@ -355,7 +356,15 @@ class Cluster:
                         "the worlds cannot find each other; bring the cluster up again"
                     )
             cmd += ["--merge"]
-        return self.node_json(cmd)
+        # bounded: an engine stuck in an MPI collective whose world lost a rank never answers
+        bound = int(timeout + REPORT_WORK_S)
+        code, out, err = self.controller.exec(["timeout", "-k", "5", str(bound), "python3", str(NODE_PY), *cmd])
+        if code in (124, 137):
+            raise TestbedError(
+                f"the engines did not finish the lecture's workloads within {bound} s: an engine is stuck "
+                "(in an MPI call whose world lost a rank?); `testbed status` shows which are registered"
+            )
+        return last_json(out, err, f"testbed_node.py report on {self.topology.controller} (exit {code})")
 
     def slurm_jobs(self) -> list[dict]:
         """The Slurm cluster's jobs (squeue on the head), finished ones too while Slurm keeps them."""

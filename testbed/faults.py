@@ -19,6 +19,16 @@ Faults:
 - ``engine-killed``: ``kill -9`` of one plain engine (not a rank of a world);
 - ``rank-killed``: ``kill -9`` of rank 0 of the last MPI world;
 - ``node-lost``: ``docker kill`` of the last node (not the controller's) that holds engines;
+- ``partition``: that node cut off the cluster network for ``PARTITION_S`` seconds, then
+  connected again: its engines are dropped (the heartbeat), an MPI world with a rank
+  there ends; whether they come back is measured, not assumed;
+- ``slow-network``: ``tc netem`` delay and loss on the second node's interface (from a
+  helper container in that node's network namespace, with NET_ADMIN for it alone): task
+  round trips and MPI ping-pong are measured before and after, and the check must still
+  hold;
+- ``controller-restart``: ``kill -9`` of the controller, then ``ipcontroller --restore``
+  on the same connection files: how many engines come back is measured, and the check
+  says which did not;
 - ``up-killed``: ``testbed up`` killed with SIGKILL in the middle of a bring-up; the next
   ``up`` of that name says what is left and how to remove it; ``clean`` leaves nothing.
 """
@@ -35,7 +45,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import docker_env, placement, stacks
+from . import docker_env, labels, placement, stacks
 from .checks import compare
 from .cluster import ATTACHED_WAIT, LOGS, WORKLOADS, Cluster, IfExists
 from .errors import TestbedError
@@ -43,9 +53,16 @@ from .expect import derive
 from .topology import Topology
 from .waiting import poll
 
-FAULTS = ("engine-killed", "rank-killed", "node-lost", "up-killed")
+FAULTS = ("engine-killed", "rank-killed", "node-lost", "partition", "controller-restart", "slow-network", "up-killed")
+NETEM = ("delay", "20ms", "loss", "1%")  # what slow-network adds to the node's outgoing traffic
+PARTITION_S = 10.0  # s a node is cut off: twice the time the controller takes to drop a silent engine
+COME_BACK_S = 30.0  # s the testbed waits for engines to come back after a partition or a controller restart
 TASKS, TASK_S = 40, 0.25
 DRILL_TIMEOUT = 60.0  # s: the workload's bound for every task and every lost engine to be dropped
+
+
+class NoNetem(TestbedError):
+    """The host's kernel cannot add delay or loss (no sch_netem)."""
 
 
 @dataclass
@@ -99,12 +116,22 @@ def pick(topo: Topology, fault: str) -> tuple[object, set[int]] | str:
             return "no MPI world of more than one rank"
         victim = max(worlds, key=lambda r: r.world)
         return victim, lost_with(topo, {victim.id})
-    if fault == "node-lost":
+    if fault in ("node-lost", "partition"):
         nodes = [n for n in dict.fromkeys(r.node for r in rows) if n != topo.controller]
         if not nodes:
             return "no engine on a node other than the controller's"
         node = nodes[-1]
         return node, lost_with_node(topo, node)
+    if fault == "controller-restart":
+        return topo.controller, set()
+    if fault == "slow-network":
+        nodes = list(topo.nodes)
+        if len(nodes) < 2:
+            return "one node: no network between nodes to slow down"
+        on = [r for r in rows if r.node == nodes[1]]
+        if not on:
+            return f"no engine on {nodes[1]}, the node whose network would be slowed"
+        return on[0], set()
     raise ValueError(fault)
 
 
@@ -120,7 +147,14 @@ class Drills:
         for name in names:
             t = time.monotonic()
             try:
-                res = self.up_killed() if name == "up-killed" else self.drill(name)
+                if name == "up-killed":
+                    res = self.up_killed()
+                elif name == "controller-restart":
+                    res = self.controller_restart()
+                elif name == "slow-network":
+                    res = self.slow_network()
+                else:
+                    res = self.drill(name)
             except TestbedError as e:  # the drill itself could not run: that fault's result, one line
                 res = FaultResult(name, self.topo.name, failed=[f"the drill did not run: {str(e).splitlines()[0]}"])
             res.extra["seconds"] = round(time.monotonic() - t, 1)
@@ -162,6 +196,11 @@ class Drills:
             res.done = f"docker kill of node {svc} (engines {sorted(lost)} on it or in a world with a rank on it)"
             t_inject = time.time()
             cluster.node(svc).container.kill()
+        elif name == "partition":
+            svc = str(victim)
+            res.done = f"node {svc} cut off the cluster network for {PARTITION_S:.0f} s, then connected again"
+            t_inject = time.time()
+            self._partition(cluster, svc, res)
         else:
             row = victim
             host, pid = started["where"][str(row.id)]
@@ -174,7 +213,148 @@ class Drills:
         if "error" in doc:
             res.failed.append(f"the workload failed: {doc['error']}")
             return
+        if name == "partition":  # measured, not asserted: ipyparallel does not promise a return
+            back = self._registered_within(cluster, topo.engine_count, COME_BACK_S)
+            res.extra["engines_after_reconnect"] = back
+            res.extra["came_back"] = back == topo.engine_count
         self._judge(cluster, doc, lost, t_inject, res)
+
+    def _partition(self, cluster: Cluster, svc: str, res: FaultResult) -> None:
+        ctr = cluster.node(svc).container
+        ctr.reload()
+        (net_name,) = list(ctr.attrs["NetworkSettings"]["Networks"])[:1]
+        net = docker_env.client().networks.get(net_name)
+        net.disconnect(ctr)
+        time.sleep(PARTITION_S)
+        # the node's names on the network, as compose gave them (the service, its hostname)
+        net.connect(ctr, aliases=list(dict.fromkeys([svc, cluster.topology.hostname(svc)])))
+        res.extra["partition_s"] = PARTITION_S
+
+    def _registered_within(self, cluster: Cluster, want: int, timeout: float) -> int:
+        """How many engines the controller has once ``want`` are there, or after ``timeout`` seconds."""
+        count = ["python3", "-c", "import ipyparallel as ipp; rc = ipp.Client(timeout=10); print(len(rc.ids))"]
+        seen = [0]
+
+        def enough() -> bool:
+            r = cluster.controller.exec(count)
+            if r.code == 0 and r.out.strip().isdigit():
+                seen[0] = int(r.out.strip())
+            return seen[0] >= want
+
+        try:
+            poll(enough, timeout=timeout, what=f"{want} engines registered", interval=0.5)
+        except TestbedError:
+            pass
+        return seen[0]
+
+    # -- 6: a slow network on one node ------------------------------------------------------------
+    def slow_network(self) -> FaultResult:
+        topo = self.topo
+        res = FaultResult("slow-network", topo.name)
+        chosen = pick(topo, "slow-network")
+        if isinstance(chosen, str):
+            res.skipped = chosen
+            return res
+        row, _ = chosen
+        cluster = Cluster(topo, name=f"faults-{topo.name}", log=self.log, stack=self.stack)
+        cluster.up(if_exists=IfExists.REPLACE)
+        try:
+            before = self._latencies(cluster, row.id)
+            try:
+                self._netem(cluster, row.node, ["add", "dev", "eth0", "root", "netem", *NETEM])
+            except NoNetem as e:
+                res.skipped = str(e)
+                res.extra["before"] = before
+                return res
+            res.done = f"tc netem {' '.join(NETEM)} on {row.node}'s eth0 (from a helper with NET_ADMIN)"
+            after = self._latencies(cluster, row.id)
+            res.extra.update(before=before, after=after)
+            report = cluster.report(topo.scatter)
+            right = compare(derive(topo, topo.scatter), report["engines"], topology=topo.name,
+                            cluster=cluster.name, scatter=topo.scatter).ok  # fmt: skip
+            res.expect("the check holds on the slow network: every engine as derived", right)
+            res.expect(
+                f"engine {row.id}'s task round trip grew by the delay "
+                f"({before['task_rtt_ms']:.1f} -> {after['task_rtt_ms']:.1f} ms)",
+                after["task_rtt_ms"] > before["task_rtt_ms"],
+            )
+            res.expect(
+                f"MPI ping-pong {before['mpi_rtt_us']:.0f} -> {after['mpi_rtt_us']:.0f} us",
+                after["mpi_rtt_us"] > before["mpi_rtt_us"],
+            )
+            res.tasks_lost = 0
+        finally:
+            cluster.down(quiet=True)
+        return res
+
+    def _netem(self, cluster: Cluster, svc: str, args: list[str]) -> None:
+        """``tc qdisc ARGS`` in ``svc``'s network namespace, from a helper container: NET_ADMIN is
+        granted to that helper only, never to a node of the cluster."""
+        from docker.errors import ContainerError
+
+        ctr = cluster.node(svc).container
+        try:
+            docker_env.client().containers.run(
+                cluster.image, ["tc", "qdisc", *args], entrypoint=[], network_mode=f"container:{ctr.id}",
+                cap_add=["NET_ADMIN"], remove=True, labels={labels.CLUSTER: cluster.name}, user="root",
+            )  # fmt: skip
+        except ContainerError as e:
+            if "qdisc kind is unknown" in str(e):  # the kernel has no sch_netem
+                raise NoNetem(
+                    "this kernel has no netem qdisc (tc: 'Specified qdisc kind is unknown'): "
+                    "no delay or loss can be added here"
+                ) from None
+            raise TestbedError(f"tc qdisc {' '.join(args)} on {svc} failed: {str(e)[-300:]}") from None
+
+    def _latencies(self, cluster: Cluster, engine: int) -> dict:
+        ctl = cluster.controller
+        rtt = ctl.run_json(["python3", str(WORKLOADS / "faults_node.py"), "rtt", "--engine", str(engine)], "rtt")
+        code, out, err = cluster.run_program("pingpong.py", 2, ("--trips", "20"), across=True)
+        if code:
+            raise TestbedError(f"pingpong.py exit {code}: {err.strip()[-300:]}")
+        from .node import last_json
+
+        pp = last_json(out, err, "pingpong.py")
+        return {"task_rtt_ms": rtt["median_ms"], "mpi_rtt_us": pp["median_us"], "mpi_hosts": pp["hosts"]}
+
+    # -- 5: the controller killed and restarted with --restore ----------------------------------
+    def controller_restart(self) -> FaultResult:
+        topo = self.topo
+        res = FaultResult("controller-restart", topo.name)
+        cluster = Cluster(topo, name=f"faults-{topo.name}", log=self.log, stack=self.stack)
+        cluster.up(if_exists=IfExists.REPLACE)
+        try:
+            ctl = cluster.controller
+            host = topo.hostname(topo.controller)
+            # ipcontroller's process, however it was started (by ipcluster, or alone)
+            pattern = "ipyparallel.controller|bin/ipcontroller"
+            killed = ctl.exec(["pkill", "-9", "-f", pattern]).code == 0
+            res.expect("the controller's process was there to kill", killed)
+            poll(lambda: ctl.exec(["pgrep", "-f", pattern]).code == 1, timeout=10, what="the controller gone")
+            t = time.time()
+            res.done = "kill -9 of the controller, then ipcontroller --restore on the same connection files"
+            argv = ["ipcontroller", "--restore", "--ip=0.0.0.0", f"--location={host}"]
+            ctl.start(argv, LOGS / "controller-restored.log")
+            back = self._registered_within(cluster, topo.engine_count, COME_BACK_S)
+            res.extra["engines_back"] = back
+            if back == topo.engine_count:  # here: the time until every engine is registered again
+                res.detect_s = round(time.time() - t, 2)
+            # the check: a client gets answers (or this raises), the engines back are as derived
+            report = cluster.report(topo.scatter, timeout=ATTACHED_WAIT, partial=True)
+            seen = {int(e["id"]) for e in report["engines"]}
+            as_derived = not seen or compare(
+                derive(topo, topo.scatter, alive=seen), report["engines"],
+                topology=topo.name, cluster=cluster.name, scatter=topo.scatter,
+            ).ok  # fmt: skip
+            res.lost = sorted(set(range(topo.engine_count)) - seen)
+            res.extra["check"] = cluster.missing_note(res.lost) if res.lost else "every engine back, as derived"
+            n = topo.engine_count
+            res.held.append(f"the restored controller answers a client: {len(seen)} of {n} engines back")
+            res.expect("the check reports the engines back as derived and names any that did not come back",
+                       as_derived)  # fmt: skip
+        finally:
+            cluster.down(quiet=True)
+        return res
 
     def _judge(self, cluster: Cluster, doc: dict, lost: set[int], t_inject: float, res: FaultResult) -> None:
         everyone = set(doc["ids"])
@@ -203,7 +383,11 @@ class Drills:
         if lost <= set(gone):
             res.detect_s = round(max(gone[i] for i in lost) - t_inject, 2)
         # the check: the lost engines named, every other one as derived for the engines left
-        report = cluster.report(cluster.topology.scatter, timeout=ATTACHED_WAIT, partial=True)
+        try:
+            report = cluster.report(cluster.topology.scatter, timeout=ATTACHED_WAIT, partial=True)
+        except TestbedError as e:  # e.g. engines left registered but stuck in their broken world
+            res.failed.append(f"the check of the cluster after the fault: {str(e).splitlines()[0]}")
+            return
         scatter = cluster.topology.scatter
         seen = {int(e["id"]) for e in report["engines"]}
         as_derived = not left or compare(

@@ -116,6 +116,23 @@ def drill(args) -> dict:
     }
 
 
+def rtt(args) -> dict:
+    """Round trips of an empty task to one engine (direct view), in milliseconds."""
+    import statistics
+
+    import ipyparallel as ipp
+
+    rc = ipp.Client(timeout=30)
+    view = rc[args.engine]
+    view.apply_sync(int)  # warm-up
+    trips = []
+    for _ in range(args.calls):
+        t = time.perf_counter()
+        view.apply_sync(int)
+        trips.append((time.perf_counter() - t) * 1e3)
+    return {"engine": args.engine, "median_ms": statistics.median(trips), "trips_ms": trips}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="faults_node.py")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -129,7 +146,14 @@ def main() -> None:
     d.add_argument("--timeout", type=float, default=60.0)
     d.add_argument("--queue-timeout", type=float, default=15.0,
                    help="how long a load-balanced task may wait for an engine before it fails")  # fmt: skip
+    r = sub.add_parser("rtt")
+    r.add_argument("--engine", type=int, required=True)
+    r.add_argument("--calls", type=int, default=30)
+    r.add_argument("--out", default="")
     args = p.parse_args()
+    if args.cmd == "rtt":
+        print(json.dumps(rtt(args)))
+        return
     try:
         doc = drill(args)
     except Exception as e:  # one line for the host side, never a traceback

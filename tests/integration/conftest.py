@@ -7,6 +7,7 @@ they fail: a CI run that cannot reach Docker has tested nothing.
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 
 import pytest
 
@@ -35,17 +36,30 @@ def docker_client():
             docker_env.clean(c, name)
 
 
+# Clusters kept up at once. Each has a network of its own, and Docker's default address pools
+# hold about 30 (15 /16s in 172.16/12, 16 /20s in 192.168/16): with every cluster of the
+# session kept up, the 31st failed with "could not find an available, non-overlapping IPv4
+# address pool". Tests that share a cluster are adjacent (parametrized together), so the
+# least recently used one goes first.
+MAX_UP = 6
+
+
 @pytest.fixture(scope="session")
 def clusters(docker_client):
-    """Start each topology at most once per session; tear all down at the end."""
-    up: dict[str, Cluster] = {}
+    """Start each topology once while it is in use; at most MAX_UP up at once; all down at the end."""
+    up: OrderedDict[str, Cluster] = OrderedDict()
 
     def get(name: str, counts=None, stack: str | None = None) -> Cluster:
         key = name + (":" + ",".join(map(str, counts)) if counts else "") + (f":{stack}" if stack else "")
-        if key not in up:
-            topo = topology.load(name).with_counts(counts)
-            cname = PREFIX + key.replace(":", "-").replace(",", "-")
-            up[key] = Cluster(topo, name=cname, log=print, stack=stacks.get(stack)).up(if_exists=IfExists.REPLACE)
+        if key in up:
+            up.move_to_end(key)
+            return up[key]
+        while len(up) >= MAX_UP:
+            _key, oldest = up.popitem(last=False)
+            oldest.down()
+        topo = topology.load(name).with_counts(counts)
+        cname = PREFIX + key.replace(":", "-").replace(",", "-")
+        up[key] = Cluster(topo, name=cname, log=print, stack=stacks.get(stack)).up(if_exists=IfExists.REPLACE)
         return up[key]
 
     yield get

@@ -30,8 +30,48 @@ def test_fault_takes_what_the_topology_says_and_no_task_is_lost(docker_client, t
     assert any("EngineError" in h for h in res.held)  # the direct tasks on lost engines: an error, no hang
 
 
+def test_controller_restart_is_measured_and_the_check_agrees(docker_client):
+    res = run("split-world", "controller-restart")
+    assert res.ok, res.failed  # the check says which engines came back, whatever their number
+    assert res.extra["engines_back"] == 5 - len(res.lost)
+
+
 def test_up_killed_leaves_a_named_remainder_and_down_removes_all_of_it(docker_client):
     res = run("remote-engines", "up-killed")
     assert res.ok, res.failed
     assert res.extra["after_down"] == {"containers": 0, "networks": 0, "volumes": 0}
     assert "testbed down --name faults-upkill-remote-engines" in res.extra["next_up_says"]
+
+
+# each a line `up` prints before it is done (the last: the first of two groups registered)
+@pytest.mark.parametrize("phase", ["starting node(s)", "ssh ready", "ipcluster start", "engine(s) registered"])
+def test_ctrl_c_at_each_phase_of_up_leaves_nothing(docker_client, phase):
+    """Ctrl-C (SIGINT to the whole foreground group, as a terminal sends it) once `up` reports a
+    phase: it fails (130, or 2 when a child it waited for died of the same Ctrl-C first) and leaves
+    no container, network or volume of the cluster."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from testbed import docker_env
+
+    name = "it-ctrlc"
+    docker_env.clean(docker_client, name)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "testbed.cli", "up", "remote-engines", "--name", name],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    seen = []
+    for line in proc.stdout:
+        seen.append(line.rstrip())
+        if phase in line:
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    rest = proc.communicate(timeout=300)[0]
+    try:
+        assert any(phase in s for s in seen), seen  # the phase was reached, then interrupted
+        assert proc.returncode in (130, 2), (seen, rest)
+        assert docker_env.leftovers(docker_client, name) == {"containers": 0, "networks": 0, "volumes": 0}
+    finally:
+        docker_env.clean(docker_client, name)

@@ -1,5 +1,6 @@
 """CLI errors a user can cause: one clear line, a non-zero exit, nothing started."""
 
+import os
 import re
 import subprocess
 import sys
@@ -99,3 +100,29 @@ def test_hostile_topology_file_on_the_command_line_is_one_line(tmp_path):
     assert p.returncode == 2
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "not UTF-8" in lines[0] and "Traceback" not in p.stderr
+
+
+def test_a_full_disk_while_results_are_written_is_one_line(monkeypatch, capsys, tmp_path):
+    """Simulated: every write fails with ENOSPC once the fault drills are done."""
+    import errno
+    from pathlib import Path
+
+    from testbed import cli, faults
+
+    class Images:
+        def get(self, name):
+            return object()
+
+    class Client:
+        images = Images()
+
+    def full(self, *a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    monkeypatch.setattr("testbed.docker_env.client", lambda: Client())
+    monkeypatch.setattr(faults.Drills, "run", lambda self, names: [faults.FaultResult(n, "plain") for n in names])
+    monkeypatch.setattr(Path, "write_text", full)
+    code = cli.main(["faults", "plain", "--only", "engine-killed", "--out", str(tmp_path / "r")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("testbed: error: No space left on device: ") and "faults" in err[0]

@@ -16,6 +16,10 @@ from testbed.expect import derive
         ("true-world", "node-lost", "node2", {0, 1, 2, 3, 4}),  # one world over node1 and node2
         ("remote-split-world", "node-lost", "laptop", {3, 4}),
         ("plain", "engine-killed", 4, {4}),
+        ("remote-engines", "partition", "laptop", {3}),  # cut off longer than the heartbeat allows
+        ("true-world", "partition", "node2", {0, 1, 2, 3, 4}),  # a world cut in two ends
+        ("remote-engines", "slow-network", 3, set()),  # the engine on the second node; nothing lost
+        ("split-world", "controller-restart", "head", set()),
     ],
 )
 def test_what_a_fault_takes(topo, fault, victim, lost):
@@ -24,8 +28,10 @@ def test_what_a_fault_takes(topo, fault, victim, lost):
 
 
 @pytest.mark.parametrize(
-    "topo, fault", [("split-world", "engine-killed"), ("split-world", "node-lost"), ("plain", "rank-killed")]
-)
+    "topo, fault",
+    [("split-world", "engine-killed"), ("split-world", "node-lost"), ("plain", "rank-killed"),
+     ("single-world", "slow-network"), ("split-world", "partition")],
+)  # fmt: skip
 def test_a_fault_that_does_not_apply_says_why(topo, fault):
     assert isinstance(faults.pick(topology.load(topo), fault), str)
 
