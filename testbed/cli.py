@@ -272,7 +272,8 @@ def cmd_faults(args) -> int:
     names = [x.strip() for x in args.only.split(",")] if args.only else list(faults.FAULTS)
     bad = [x for x in names if x not in faults.FAULTS]
     if bad:
-        raise TestbedError(f"--only: unknown fault(s) {', '.join(bad)}; the catalogue: {', '.join(faults.FAULTS)}")
+        unknown = ", ".join(map(repr, bad))  # repr: a name with a line break stays on one line
+        raise TestbedError(f"--only: unknown fault(s) {unknown}; the catalogue: {', '.join(faults.FAULTS)}")
     stack = stacks.get(args.mpi)
     remedy = "make images" + (f" MPI={stack.name}" if args.mpi else "")
     docker_env.require_image(docker_env.client(), stack.image, remedy)

@@ -38,6 +38,43 @@ def _md_cell(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
+FAULT_COLUMNS = ("fault", "topology", "what was done", "engines lost", "detected after", "tasks lost", "result")
+
+
+def load_faults(out: Path) -> list[dict]:
+    """The fault catalogue's results (``testbed faults --out OUT`` writes OUT/faults.json), if any."""
+    path = out / "faults.json"
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    faults = doc.get("faults") if isinstance(doc, dict) else None
+    return [f for f in faults if isinstance(f, dict) and "name" in f] if isinstance(faults, list) else []
+
+
+def _fault_row(f: dict) -> list[str]:
+    detect = f.get("detect_s")
+    lost = f.get("lost") or []
+    result = "skipped: " + str(f["skipped"]) if f.get("skipped") else ("ok" if f.get("ok") else "FAILED")
+    return [
+        str(f.get("name", "")), str(f.get("topology", "")), str(f.get("done") or "-"),
+        ", ".join(map(str, lost)) or "-", "-" if detect is None else f"{float(detect):.2f} s",
+        "-" if f.get("tasks_lost") is None else str(f["tasks_lost"]), result,
+    ]  # fmt: skip
+
+
+def _faults_md(faults: list[dict]) -> list[str]:
+    if not faults:
+        return []
+    lines = ["", "## Faults (`make faults`)", "", "| " + " | ".join(FAULT_COLUMNS) + " |",
+             "|" + "---|" * len(FAULT_COLUMNS)]  # fmt: skip
+    lines += ["| " + " | ".join(_md_cell(c) for c in _fault_row(f)) + " |" for f in faults]
+    for f in faults:
+        where = f"{f.get('name')} on {f.get('topology')}"
+        lines += [f"- {where}: failed: {_md_cell(str(x))}" for x in f.get("failed") or []]
+    return lines
+
+
 def render_md(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict) -> str:
     ok = sum(o.ok for _e, o in outcomes)
     lines = [
@@ -69,6 +106,7 @@ def render_md(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: d
         if o.detail:
             lines += ["", "```", o.detail.rstrip(), "```"]
         lines += ["", f"**{e.id} {_verdict(o.ok)}** with the lecture ({o.seconds:.1f} s)."]
+    lines += _faults_md(meta.get("faults") or [])
     return "\n".join(lines) + "\n"
 
 
@@ -129,12 +167,20 @@ def render_html(outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta:
         if o.detail:
             parts.append(f"<pre>{esc(o.detail.rstrip())}</pre>")
         parts.append(f"<p><b>{e.id} {verdict(o.ok)}</b> with the lecture ({o.seconds:.1f} s).</p>")
+    faults = meta.get("faults") or []
+    if faults:
+        parts.append("<h2 id='faults'>Faults (make faults)</h2><table><tr>")
+        parts.append("".join(f"<th>{esc(c)}</th>" for c in FAULT_COLUMNS) + "</tr>")
+        for f in faults:
+            parts.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in _fault_row(f)) + "</tr>")
+        parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
 def write(out: Path, outcomes: list[tuple[Experiment, Outcome]], machine: dict, meta: dict) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
+    meta = {**meta, "faults": load_faults(out)}  # a section of the report when `make faults` ran here
     paths = {"md": out / "report.md", "html": out / "report.html", "json": out / "results.json"}
     paths["md"].write_text(render_md(outcomes, machine, meta))
     paths["html"].write_text(render_html(outcomes, machine, meta, out))

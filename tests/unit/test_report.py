@@ -70,3 +70,29 @@ def test_html_is_self_contained_and_escaped(tmp_path):
     assert "src='L2" not in html  # no file the browser would have to fetch
     assert "&lt;b&gt;" in html and "a &lt;note&gt;" in html
     assert html.count('class="DISAGREES"') >= 2  # the row and the verdict of L3
+
+
+def test_faults_written_beside_the_report_become_a_section(tmp_path):
+    import json
+
+    faults = [
+        {"name": "node-lost", "topology": "remote-engines", "ok": True, "done": "docker kill of node laptop",
+         "lost": [3], "detect_s": 5.72, "tasks_lost": 0, "failed": []},
+        {"name": "partition", "topology": "true-world", "ok": False, "done": "node2 cut off", "lost": [0, 1],
+         "detect_s": None, "tasks_lost": 0, "failed": ["the check <stuck>"]},
+    ]  # fmt: skip
+    (tmp_path / "faults.json").write_text(json.dumps({"faults": faults}))
+    paths = report.write(tmp_path, _outcomes(tmp_path), MACHINE, META)
+    md = paths["md"].read_text()
+    assert "## Faults" in md
+    assert "| node-lost | remote-engines | docker kill of node laptop | 3 | 5.72 s | 0 | ok |" in md
+    assert "partition on true-world: failed: the check <stuck>" in md
+    html_text = paths["html"].read_text()
+    assert "Faults (make faults)" in html_text
+    assert json.loads(paths["json"].read_text())["faults"][0]["name"] == "node-lost"
+
+
+def test_a_broken_faults_file_is_no_section(tmp_path):
+    (tmp_path / "faults.json").write_bytes(b"\xff{not json")
+    paths = report.write(tmp_path, _outcomes(tmp_path), MACHINE, META)
+    assert "## Faults" not in paths["md"].read_text()
