@@ -23,9 +23,10 @@ Faults:
   connected again: its engines are dropped (the heartbeat), an MPI world with a rank
   there ends; whether they come back is measured, not assumed;
 - ``slow-network``: ``tc netem`` delay and loss on the second node's interface (from a
-  helper container in that node's network namespace, with NET_ADMIN for it alone): task
-  round trips and MPI ping-pong are measured before and after, and the check must still
-  hold;
+  helper container in that node's network namespace, with NET_ADMIN for it alone); where
+  the kernel has no netem, tbf's rate limit and iptables' random drop instead. Task
+  round trips and MPI ping-pong, of a small and a big message, are measured before and
+  after, and the check must still hold;
 - ``controller-restart``: ``kill -9`` of the controller, then ``ipcontroller --restore``
   on the same connection files: how many engines come back is measured, and the check
   says which did not;
@@ -55,6 +56,10 @@ from .waiting import poll
 
 FAULTS = ("engine-killed", "rank-killed", "node-lost", "partition", "controller-restart", "slow-network", "up-killed")
 NETEM = ("delay", "20ms", "loss", "1%")  # what slow-network adds to the node's outgoing traffic
+# where the kernel has no netem: a slow link (8 Mbit/s) and random loss, from what it has
+TBF = ("tbf", "rate", "8mbit", "burst", "16kb", "latency", "400ms")
+LOSS = 0.01
+BIG = 64 * 1024  # bytes of the big message: 64 ms a way at 8 Mbit/s
 PARTITION_S = 10.0  # s a node is cut off: twice the time the controller takes to drop a silent engine
 COME_BACK_S = 30.0  # s the testbed waits for engines to come back after a partition or a controller restart
 TASKS, TASK_S = 40, 0.25
@@ -261,61 +266,74 @@ class Drills:
         try:
             before = self._latencies(cluster, row.id)
             try:
-                self._netem(cluster, row.node, ["add", "dev", "eth0", "root", "netem", *NETEM])
-            except NoNetem as e:
-                res.skipped = str(e)
-                res.extra["before"] = before
-                return res
-            res.done = f"tc netem {' '.join(NETEM)} on {row.node}'s eth0 (from a helper with NET_ADMIN)"
+                self._net_admin(cluster, row.node, ["tc", "qdisc", "add", "dev", "eth0", "root", "netem", *NETEM])
+                res.done = f"tc netem {' '.join(NETEM)} on {row.node}'s eth0 (from a helper with NET_ADMIN)"
+                grows = "small"  # a delay slows every message
+            except NoNetem:
+                # No sch_netem in this kernel: a slow link instead, as tbf's rate limit (which
+                # delays big messages, not small ones) and random loss from iptables' statistic match
+                self.log(f"[faults] no netem in this kernel: {' '.join(TBF)} and {LOSS:.0%} loss by iptables")
+                self._net_admin(cluster, row.node, ["tc", "qdisc", "add", "dev", "eth0", "root", *TBF])
+                drop = ["-m", "statistic", "--mode", "random", "--probability", str(LOSS), "-j", "DROP"]
+                self._net_admin(cluster, row.node, ["iptables", "-A", "OUTPUT", "-o", "eth0", *drop])
+                res.done = (
+                    f"tc {' '.join(TBF)} and iptables' random drop of {LOSS:.0%} on {row.node}'s eth0 "
+                    "(the kernel has no netem; from a helper with NET_ADMIN)"
+                )
+                grows = "big"  # a rate limit slows big messages
             after = self._latencies(cluster, row.id)
             res.extra.update(before=before, after=after)
             report = cluster.report(topo.scatter)
             right = compare(derive(topo, topo.scatter), report["engines"], topology=topo.name,
                             cluster=cluster.name, scatter=topo.scatter).ok  # fmt: skip
             res.expect("the check holds on the slow network: every engine as derived", right)
+            b, a = before[grows], after[grows]
             res.expect(
-                f"engine {row.id}'s task round trip grew by the delay "
-                f"({before['task_rtt_ms']:.1f} -> {after['task_rtt_ms']:.1f} ms)",
-                after["task_rtt_ms"] > before["task_rtt_ms"],
+                f"engine {row.id}'s task round trip ({b['bytes']} B) grew: "
+                f"{b['task_rtt_ms']:.1f} -> {a['task_rtt_ms']:.1f} ms",
+                a["task_rtt_ms"] > b["task_rtt_ms"],
             )
             res.expect(
-                f"MPI ping-pong {before['mpi_rtt_us']:.0f} -> {after['mpi_rtt_us']:.0f} us",
-                after["mpi_rtt_us"] > before["mpi_rtt_us"],
+                f"MPI ping-pong ({b['bytes']} B) {b['mpi_rtt_us']:.0f} -> {a['mpi_rtt_us']:.0f} us",
+                a["mpi_rtt_us"] > b["mpi_rtt_us"],
             )
             res.tasks_lost = 0
         finally:
             cluster.down(quiet=True)
         return res
 
-    def _netem(self, cluster: Cluster, svc: str, args: list[str]) -> None:
-        """``tc qdisc ARGS`` in ``svc``'s network namespace, from a helper container: NET_ADMIN is
-        granted to that helper only, never to a node of the cluster."""
+    def _net_admin(self, cluster: Cluster, svc: str, argv: list[str]) -> None:
+        """``argv`` (tc or iptables) in ``svc``'s network namespace, from a helper container:
+        NET_ADMIN is granted to that helper only, never to a node of the cluster."""
         from docker.errors import ContainerError
 
         ctr = cluster.node(svc).container
         try:
             docker_env.client().containers.run(
-                cluster.image, ["tc", "qdisc", *args], entrypoint=[], network_mode=f"container:{ctr.id}",
+                cluster.image, argv, entrypoint=[], network_mode=f"container:{ctr.id}",
                 cap_add=["NET_ADMIN"], remove=True, labels={labels.CLUSTER: cluster.name}, user="root",
             )  # fmt: skip
         except ContainerError as e:
-            if "qdisc kind is unknown" in str(e):  # the kernel has no sch_netem
-                raise NoNetem(
-                    "this kernel has no netem qdisc (tc: 'Specified qdisc kind is unknown'): "
-                    "no delay or loss can be added here"
-                ) from None
-            raise TestbedError(f"tc qdisc {' '.join(args)} on {svc} failed: {str(e)[-300:]}") from None
+            if "qdisc kind is unknown" in str(e) and "netem" in argv:  # the kernel has no sch_netem
+                raise NoNetem("this kernel has no netem qdisc (tc: 'Specified qdisc kind is unknown')") from None
+            raise TestbedError(f"{' '.join(argv)} on {svc} failed: {str(e)[-300:]}") from None
 
     def _latencies(self, cluster: Cluster, engine: int) -> dict:
-        ctl = cluster.controller
-        rtt = ctl.run_json(["python3", str(WORKLOADS / "faults_node.py"), "rtt", "--engine", str(engine)], "rtt")
-        code, out, err = cluster.run_program("pingpong.py", 2, ("--trips", "20"), across=True)
-        if code:
-            raise TestbedError(f"pingpong.py exit {code}: {err.strip()[-300:]}")
+        """Task and MPI round trips to ``engine``'s node, of a small and of a big message."""
         from .node import last_json
 
-        pp = last_json(out, err, "pingpong.py")
-        return {"task_rtt_ms": rtt["median_ms"], "mpi_rtt_us": pp["median_us"], "mpi_hosts": pp["hosts"]}
+        ctl = cluster.controller
+        out: dict = {}
+        for size, nbytes in (("small", 8), ("big", BIG)):
+            rtt = ctl.run_json(["python3", str(WORKLOADS / "faults_node.py"), "rtt", "--engine", str(engine),
+                                "--bytes", str(nbytes), "--calls", "20"], "rtt")  # fmt: skip
+            code, o, err = cluster.run_program("pingpong.py", 2, ("--trips", "20", "--bytes", str(nbytes)), across=True)
+            if code:
+                raise TestbedError(f"pingpong.py exit {code}: {err.strip()[-300:]}")
+            pp = last_json(o, err, "pingpong.py")
+            out[size] = {"bytes": nbytes, "task_rtt_ms": rtt["median_ms"], "mpi_rtt_us": pp["median_us"],
+                         "mpi_hosts": pp["hosts"]}  # fmt: skip
+        return out
 
     # -- 5: the controller killed and restarted with --restore ----------------------------------
     def controller_restart(self) -> FaultResult:

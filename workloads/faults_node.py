@@ -117,20 +117,22 @@ def drill(args) -> dict:
 
 
 def rtt(args) -> dict:
-    """Round trips of an empty task to one engine (direct view), in milliseconds."""
+    """Round trips of a task to one engine (direct view), in milliseconds: ``len`` of a payload of
+    ``--bytes`` bytes (an empty task when 0)."""
     import statistics
 
     import ipyparallel as ipp
 
     rc = ipp.Client(timeout=30)
     view = rc[args.engine]
-    view.apply_sync(int)  # warm-up
+    payload = b"x" * args.bytes
+    view.apply_sync(len, payload)  # warm-up
     trips = []
     for _ in range(args.calls):
         t = time.perf_counter()
-        view.apply_sync(int)
+        view.apply_sync(len, payload)
         trips.append((time.perf_counter() - t) * 1e3)
-    return {"engine": args.engine, "median_ms": statistics.median(trips), "trips_ms": trips}
+    return {"engine": args.engine, "bytes": args.bytes, "median_ms": statistics.median(trips), "trips_ms": trips}
 
 
 def main() -> None:
@@ -149,6 +151,7 @@ def main() -> None:
     r = sub.add_parser("rtt")
     r.add_argument("--engine", type=int, required=True)
     r.add_argument("--calls", type=int, default=30)
+    r.add_argument("--bytes", type=int, default=0)
     r.add_argument("--out", default="")
     args = p.parse_args()
     if args.cmd == "rtt":

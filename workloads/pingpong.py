@@ -1,6 +1,6 @@
-"""pingpong.py -- round-trip time of an 8-byte message between rank 0 and rank 1.
+"""pingpong.py -- round-trip time of a message (8 bytes unless --bytes) between rank 0 and rank 1.
 
-    mpiexec -n 2 python pingpong.py [--trips 20]
+    mpiexec -n 2 python pingpong.py [--trips 20] [--bytes 8]
 
 Rank 0 prints one JSON object: the hosts, and the median and each round trip in microseconds.
 """
@@ -17,9 +17,10 @@ from mpi4py import MPI
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--trips", type=int, default=20)
+    p.add_argument("--bytes", type=int, default=8, help="message size (rounded up to whole float64s)")
     args = p.parse_args(argv)
     comm = MPI.COMM_WORLD
-    buf = np.zeros(1, dtype="float64")
+    buf = np.zeros(max(1, -(-args.bytes // 8)), dtype="float64")
     hosts = comm.allgather(MPI.Get_processor_name())
     trips = []
     for i in range(args.trips + 1):  # the first is a warm-up
@@ -34,7 +35,11 @@ def main(argv=None):
         if i:
             trips.append((time.perf_counter() - t) * 1e6)
     if comm.rank == 0:
-        print(json.dumps({"hosts": hosts[:2], "median_us": statistics.median(trips), "trips_us": trips}))
+        print(
+            json.dumps(
+                {"hosts": hosts[:2], "bytes": buf.nbytes, "median_us": statistics.median(trips), "trips_us": trips}
+            )
+        )
 
 
 if __name__ == "__main__":
