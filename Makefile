@@ -20,14 +20,16 @@ OUT         ?= results
 BENCH       ?=
 RUNS        ?= 5
 BENCH_ARGS  ?=
+PORT        ?=
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
 scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 mpi_arg     := $(if $(MPI),--mpi $(MPI))
+port_arg    := $(if $(PORT),--port $(PORT))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv compose images cluster-up cluster-down shell check run status topologies faults \
+.PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults \
         clean reproduce bench test test-unit test-integration lint images-all
 
 help: ## list the targets
@@ -69,6 +71,9 @@ cluster-up: images ## bring TOPOLOGY up and wait for its engines
 cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster
 	@$(TESTBED) down $(TOPOLOGY) $(name_arg)
 
+notebook: images ## JupyterLab on the controller node of TOPOLOGY, on 127.0.0.1 (PORT=; brings it up if need be)
+	@$(TESTBED) notebook $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(port_arg)
+
 shell: venv ## IPython on the controller node of a running cluster, with rc and dview
 	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg)
 
@@ -100,13 +105,19 @@ bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/
 images-all: venv compose ## the node images of every MPI stack (openmpi4, openmpi5, mpich)
 	@$(TESTBED) images --mpi all
 
-test: images-all ## the whole test suite (unit + integration, every MPI stack); sets everything up first
+lab-image: images ## the lab image of MPI: JupyterLab and notebooks/ on the node image (`notebook` builds it itself)
+	@$(TESTBED) images --lab $(mpi_arg)
+
+browser: ## Debian's chromium on this host, for the notebooks' browser test (apt; nothing when present)
+	@bash docker/install-chromium.sh
+
+test: images-all lab-image browser ## the whole test suite (unit + integration, every MPI stack); sets everything up first
 	@$(PYTEST) $(PYTEST_ARGS)
 
 test-unit: venv ## unit tests only (no Docker)
 	@$(PYTEST) tests/unit $(PYTEST_ARGS)
 
-test-integration: images-all ## integration tests only (Docker)
+test-integration: images-all lab-image browser ## integration tests only (Docker)
 	@$(PYTEST) tests/integration $(PYTEST_ARGS)
 
 lint: venv ## ruff

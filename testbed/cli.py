@@ -5,6 +5,7 @@
     testbed up TOPOLOGY [--name N] [--engines 3,2]
     testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
     testbed shell TOPOLOGY [--name N]       IPython on the controller node, with rc and dview
+    testbed notebook TOPOLOGY [--port P]    JupyterLab on the controller node (brings it up if need be)
     testbed status                          running clusters and their engines
     testbed down [TOPOLOGY] [--name N]      remove one cluster
     testbed clean                           remove every labelled container, network, volume
@@ -26,9 +27,9 @@ import threading
 import time
 from pathlib import Path
 
-from . import docker_env, images, labels, placement, programs, slurm, stacks, topology
+from . import docker_env, images, labels, notebook, placement, programs, slurm, stacks, topology
 from .checks import compare, format_table
-from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, session
+from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, session
 from .errors import TestbedError
 from .expect import derive
 
@@ -62,7 +63,10 @@ def cmd_topologies(args) -> int:
 def cmd_images(args) -> int:
     chosen = list(stacks.STACKS.values()) if args.mpi == "all" else [stacks.get(args.mpi)]
     for stack in chosen:
-        images.build(stack, force=args.force, log=_log_to(sys.stdout))
+        if args.lab:
+            images.build_lab(stack, force=args.force, log=_log_to(sys.stdout))
+        else:
+            images.build(stack, force=args.force, log=_log_to(sys.stdout))
     return 0
 
 
@@ -111,6 +115,70 @@ def cmd_up(args) -> int:
     _print_engines(cluster, report)
     hints = _hints(topo, cluster.name, cluster.stack)
     print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s ({_library(report)}). Attach with:\n{hints}")
+    return 0
+
+
+def cmd_notebook(args) -> int:
+    topo = _topology(args)
+    name = check_name(args.name or topo.name)
+    log = _log_to(sys.stdout)
+    if args.execute:
+        return _execute_notebook(args, topo, name)
+    if is_up(name):
+        cluster = attach(topo, name=name, log=log, stack=stacks.get(args.mpi) if args.mpi else None)
+        lab = notebook.Lab.find(cluster)
+        if lab is None:
+            raise TestbedError(
+                f"cluster {name!r} is up without a lab (`testbed up` started it): `testbed down --name {name}`, "
+                f"then `testbed notebook {topo.name}`; or give another --name"
+            )
+        if args.port is not None and args.port != lab.port:
+            log(f"[{name}] the lab of this cluster is on port {lab.port}, not {args.port} (it is already up)")
+        log(f"[{name}] using the running cluster")
+    else:
+        stack = stacks.get(args.mpi)
+        port = notebook.choose_port(args.port)
+        images.build_lab(stack, log=log)
+        cluster = Cluster(topo, name=name, log=log, stack=stack, lab_port=port)
+        cluster.up(if_exists=IfExists.REFUSE)
+        lab = cluster.lab
+    named = f" --name {name}" if name != topo.name else ""
+    print(
+        f"[{name}] JupyterLab on {topo.controller} ({topo.engine_count} engines; notebooks in {notebook.NOTEBOOKS}).\n"
+        f"Open:\n  {lab.url}\n"
+        f"It is served on {notebook.HOST} only, with a token made for this cluster. "
+        f"Stop it with `testbed down {topo.name}{named}`.",
+        flush=True,
+    )
+    return 0
+
+
+def _execute_notebook(args, topo: topology.Topology, name: str) -> int:
+    """Run one of the repository's notebooks headless on the running lab cluster ``name``."""
+    known = notebook.known()
+    nb = notebook.resolve(args.execute, known)
+    if not is_up(name):
+        raise TestbedError(
+            f"no cluster named {name!r} is up to run {nb} on: `testbed notebook {topo.name}"
+            f"{'' if name == topo.name else ' --name ' + name}` brings it up with a lab"
+        )
+    cluster = attach(topo, name=name, log=_log_to(sys.stderr))
+    lab = notebook.Lab.find(cluster)
+    if lab is None:
+        raise TestbedError(f"cluster {name!r} is up without a lab (`testbed up` started it): no notebooks there")
+    t = time.monotonic()
+    try:
+        executed = lab.execute(nb)
+        failed = None
+    except notebook.NotebookFailed as e:
+        executed, failed = e.executed, str(e)
+    if args.out:
+        Path(args.out).write_text(json.dumps(executed, indent=1))
+    print(notebook.outputs_text(executed))
+    if failed:
+        raise TestbedError(f"notebook {failed}")
+    copy = f"; executed copy: {args.out}" if args.out else ""
+    print(f"[{name}] {nb}: every cell ran ({time.monotonic() - t:.1f}s){copy}")
     return 0
 
 
@@ -220,6 +288,10 @@ def cmd_status(args) -> int:
         nodes = ", ".join(f"{ct.labels.get(labels.COMPOSE_SERVICE, ct.name)} ({ct.status})" for ct in ctrs)
         mpi = found.get(labels.MPI, stacks.DEFAULT.name)
         print(f"{name}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
+        lab_port = next((ct.labels[labels.LAB_PORT] for ct in ctrs if labels.LAB_PORT in ct.labels), None)
+        if lab_port:
+            named = "" if name == topo_name else f" --name {name}"
+            print(f"  JupyterLab on {notebook.HOST}:{lab_port} (`testbed notebook {topo_name}{named}` prints its URL)")
         try:
             cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
             report = cluster.report(0, timeout=10, partial=True)
@@ -333,6 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("images", help="build the base and node images (only what changed)")
     s.add_argument("--force", action="store_true", help="rebuild the node image even if current")
+    s.add_argument("--lab", action="store_true", help="the lab image (JupyterLab on the node image) instead")
     s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
                    help=f"the MPI stack whose image to build, or all (default {stacks.DEFAULT.name})")
     s.set_defaults(func=cmd_images)
@@ -369,6 +442,14 @@ def build_parser() -> argparse.ArgumentParser:
     topo_args(s, engines=False)
     s.add_argument("-c", "--command", help="run this Python (with rc, dview) instead of IPython")
     s.set_defaults(func=cmd_shell)
+
+    s = sub.add_parser("notebook", help="JupyterLab on the controller node, on 127.0.0.1 (brings the cluster up)")
+    topo_args(s)
+    s.add_argument("--port", type=int, help="host port (default: the first free from 8888)")
+    s.add_argument("--execute", metavar="NOTEBOOK",
+                   help="run this notebook (of notebooks/) headless on the running cluster and print its output")
+    s.add_argument("--out", help="with --execute: write the executed notebook here")
+    s.set_defaults(func=cmd_notebook)
 
     s = sub.add_parser("status", help="running clusters and their engines")
     s.set_defaults(func=cmd_status)

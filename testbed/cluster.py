@@ -15,13 +15,14 @@ caller (``IfExists``): refuse it, reuse it, or replace it.
 from __future__ import annotations
 
 import enum
+import json
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from . import docker_env, labels, launch, placement, slurm, ssh, stacks
+from . import docker_env, expect, images, labels, launch, notebook, placement, slurm, ssh, stacks
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
@@ -38,6 +39,7 @@ PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung 
 # s a check of a running cluster waits for engines that are not registered (they were up
 # once; an engine that vanished is named, not waited for as at bring-up)
 ATTACHED_WAIT = 15.0
+FACTS = LOGS / "facts.json"  # on the controller node: expect.facts of the topology
 REPORT_WORK_S = 90  # s the report's workloads may take once the engines are there (they take 1-3 s)
 
 
@@ -69,6 +71,7 @@ class Cluster:
         log: Callable[[str], None] = print,
         register_timeout: float = REGISTER_TIMEOUT,
         stack: stacks.Stack = stacks.DEFAULT,
+        lab_port: int | None = None,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
@@ -76,7 +79,11 @@ class Cluster:
         self.image = image or stack.image
         self.log = log
         self.register_timeout = register_timeout
-        self.backend = ComposeBackend(topology, self.name, self.image, stack.name)
+        # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
+        self.lab_port = lab_port
+        self.lab: notebook.Lab | None = None
+        lab = notebook.overrides(topology.controller, images.lab_image(stack), lab_port) if lab_port else None
+        self.backend = ComposeBackend(topology, self.name, self.image, stack.name, overrides=lab)
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self.attached = False  # True: found running (attach), not brought up by this object
@@ -116,6 +123,8 @@ class Cluster:
         c = self.backend.docker
         remedy = "make images" + ("" if self.stack is stacks.DEFAULT else f" MPI={self.stack.name}")
         docker_env.require_image(c, self.image, remedy)
+        if self.lab_port:
+            docker_env.require_image(c, images.lab_image(self.stack), "testbed notebook (it builds the lab image)")
         existing = docker_env.cluster_containers(c, self.name)
         if not existing:
             return
@@ -144,6 +153,9 @@ class Cluster:
             self._start_nodes()
             if engines:
                 self._start_engines()
+            if self.lab_port:
+                self.lab = notebook.Lab.start(self, self.lab_port)
+                self.log(f"[{self.name}] JupyterLab answers on {notebook.HOST}:{self.lab_port}")
         except BaseException:
             self.log(f"[{self.name}] bring-up failed: tearing down")
             self.down(quiet=True)
@@ -159,7 +171,10 @@ class Cluster:
         )
         t = time.monotonic()
         self.backend.start()
-        # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image
+        # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image;
+        # what a client may know of the topology goes there too (the notebooks read it)
+        doc = expect.facts(topo, self.stack.name)
+        self.controller.put_file(FACTS, json.dumps(doc, indent=1).encode(), 0o644)
         if topo.shared:  # one volume on every node
             self.exec(topo.controller, ["mkdir", "-p", str(PurePosixPath(topo.shared) / "run")])
         self.timings["nodes"] = time.monotonic() - t

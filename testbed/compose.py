@@ -12,6 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import yaml
+
 from . import docker_env, labels
 from .errors import TestbedError
 from .node import Node
@@ -23,11 +25,14 @@ def project_name(cluster: str) -> str:
 
 
 class ComposeBackend:
-    def __init__(self, topology: Topology, name: str, image: str, mpi: str):
+    def __init__(self, topology: Topology, name: str, image: str, mpi: str, overrides: dict | None = None):
         self.topology = topology
         self.name = name
         self.image = image
         self.mpi = mpi
+        # {service: compose keys}: a second compose file on top of the topology's (the lab's
+        # image and published port on the controller node)
+        self.overrides = overrides or {}
         self._docker = None
         self._compose = None
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -38,10 +43,21 @@ class ComposeBackend:
             self._docker = docker_env.client()
         return self._docker
 
-    def _env_file(self) -> str:
+    def _tmpdir(self) -> Path:
         if self._tmp is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="ipp-testbed-")
-        path = Path(self._tmp.name) / "compose.env"
+        return Path(self._tmp.name)
+
+    def _files(self) -> list[str]:
+        files = [self.topology.path.name]
+        if self.overrides:
+            path = self._tmpdir() / "override.yaml"
+            path.write_text(yaml.safe_dump({"services": self.overrides}, sort_keys=False))
+            files.append(str(path))
+        return files
+
+    def _env_file(self) -> str:
+        path = self._tmpdir() / "compose.env"
         counts = ",".join(str(n) for n in self.topology.counts)
         path.write_text(
             f"TESTBED_CLUSTER={self.name}\n"
@@ -59,7 +75,7 @@ class ComposeBackend:
 
             self._compose = DockerCompose(
                 context=str(self.topology.path.parent),
-                compose_file_name=self.topology.path.name,
+                compose_file_name=self._files(),
                 env_file=self._env_file(),
                 wait=True,
             )
@@ -71,6 +87,10 @@ class ComposeBackend:
             self._project().start()
         except subprocess.CalledProcessError as e:
             err = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+            taken = [line for line in err if "port is already allocated" in line or "address already in use" in line]
+            if taken:
+                why = taken[-1].strip()[-160:]
+                raise TestbedError(f"docker compose up: a published port is taken ({why})") from None
             raise TestbedError(
                 f"docker compose up failed for {self.topology.path.name}: "
                 f"{err[-1] if err else 'exit ' + str(e.returncode)}"

@@ -90,3 +90,32 @@ def derive(topology: Topology, scatter: int | None = None, alive: set[int] | Non
             )
         )  # fmt: skip
     return out
+
+
+def facts(topology: Topology, stack: str, scatter: int | None = None) -> dict:
+    """What a client on the cluster may know of its topology without being told by the
+    output under test: the groups, where each engine runs, and what each must report.
+    Written to every controller node at bring-up (``FACTS``); the notebooks read it."""
+    from dataclasses import asdict
+
+    return {
+        "topology": topology.name,
+        "summary": topology.summary,
+        "lecture": topology.lecture,
+        "mpi_stack": stack,
+        "controller": topology.hostname(topology.controller),
+        "nodes": [n.hostname for n in topology.nodes.values()],
+        "scatter": topology.scatter if scatter is None else scatter,
+        "merge": topology.merge,
+        "groups": [
+            {
+                "name": g.name,
+                "launch": g.launch,
+                "engines": g.engines,
+                "node": topology.hostname(g.node),
+                "one_world": g.one_world,
+            }
+            for g in topology.groups
+        ],  # fmt: skip
+        "engines": [asdict(e) for e in derive(topology, scatter)],
+    }

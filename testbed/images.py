@@ -11,6 +11,9 @@
    ``ipp-testbed.inputs`` is a hash of everything it is built from, so a second
    ``make images`` with nothing changed returns at once; a changed workload
    re-runs only the last layers (packages are installed before workloads are copied).
+4. On demand (``testbed notebook``, the notebook tests), the lab image of a stack
+   (``ipp-testbed/lab:<stack>``, ``docker/Dockerfile.lab``): JupyterLab and the
+   repository's notebooks on top of the node image, for a controller node only.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ DOCKER_DIR = ROOT / "docker"
 WHEELHOUSE = DOCKER_DIR / "wheelhouse"
 REQUIREMENTS = DOCKER_DIR / "requirements-node.txt"
 STACK_REQUIREMENTS = DOCKER_DIR / "stacks"
+LAB_REQUIREMENTS = DOCKER_DIR / "requirements-lab.txt"
+LAB_WHEELHOUSE = WHEELHOUSE / "lab"
+NOTEBOOKS = ROOT / "notebooks"
 BASE_IMAGE = "debian:bookworm-slim"
 # the node image's Python: wheels are fetched for it, whatever the host runs
 NODE_PYTHON = "3.11"
@@ -132,19 +138,20 @@ def docker_build(
     c,
     image: str,
     root: Path = ROOT,
+    dockerfile: str = "docker/Dockerfile",
     args: dict[str, str] | None = None,
     labels: dict | None = None,
     nocache: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
-    """docker build of docker/Dockerfile in ``root`` (legacy builder, as docker-py speaks it).
+    """docker build of ``dockerfile`` in ``root`` (legacy builder, as docker-py speaks it).
 
     Returns the seconds, the size, and each step with whether the cache served it.
     """
     t = time.monotonic()
     stream = c.api.build(
         path=str(root),
-        dockerfile="docker/Dockerfile",
+        dockerfile=dockerfile,
         tag=image,
         rm=True,
         forcerm=True,
@@ -197,3 +204,79 @@ def build(
     except Exception:  # noqa: BLE001 - best effort
         pass
     return {"built": True, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
+
+
+# -- the lab image ---------------------------------------------------------------------------------
+def lab_image(stack: stacks.Stack = stacks.DEFAULT) -> str:
+    return f"ipp-testbed/lab:{stack.name}"
+
+
+def _node_pins(stack: stacks.Stack) -> list[str]:
+    """``name==version`` of every wheel in the stack's wheelhouse: what the node image runs."""
+    pins = []
+    for whl in sorted((WHEELHOUSE / stack.name).glob("*.whl")):
+        name, version = whl.name.split("-")[:2]
+        pins.append(f"{name}=={version}")
+    return pins
+
+
+def ensure_lab_wheelhouse(stack: stacks.Stack = stacks.DEFAULT, log: Callable[[str], None] = print) -> None:
+    """JupyterLab's wheels (and pip's own) in docker/wheelhouse/lab/, with the node image's
+    versions as constraints; re-made only when the requirements or those versions change."""
+    folder = LAB_WHEELHOUSE
+    pins = _node_pins(stack)
+    want = hashlib.sha256(LAB_REQUIREMENTS.read_bytes() + "\n".join(pins).encode()).hexdigest()
+    stamp = folder / ".requirements.sha256"
+    if stamp.is_file() and stamp.read_text().strip() == want:
+        return
+    log(f"[images] downloading JupyterLab's wheels (Python {NODE_PYTHON}) into {folder}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.whl"):
+        old.unlink()
+    constraints = folder / "constraints.txt"
+    constraints.write_text("".join(f"{p}\n" for p in pins))
+    (folder / "requirements-lab.txt").write_bytes(LAB_REQUIREMENTS.read_bytes())
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+        "--dest", str(folder), "--requirement", str(LAB_REQUIREMENTS), "--constraint", str(constraints), "pip",
+        "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
+        *_platform_args(platform.machine()),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd)
+    if proc.returncode != 0:
+        raise TestbedError("pip download of JupyterLab's wheels failed (see above): is PyPI reachable?")
+    stamp.write_text(want + "\n")
+
+
+def lab_inputs_hash(node_id: str) -> str:
+    h = hashlib.sha256(node_id.encode())
+    files = [DOCKER_DIR / "Dockerfile.lab", ROOT / ".dockerignore", LAB_REQUIREMENTS]
+    files += sorted(p for p in (DOCKER_DIR / "lab").rglob("*") if p.is_file())
+    files += sorted(p for p in NOTEBOOKS.rglob("*") if p.is_file() and ".ipynb_checkpoints" not in p.parts)
+    for p in files:
+        h.update(str(p.relative_to(ROOT)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def build_lab(stack: stacks.Stack = stacks.DEFAULT, force: bool = False, log: Callable[[str], None] = print) -> dict:
+    """The lab image of ``stack``, built on its node image (built first when needed)."""
+    build(stack, log=log)
+    c = docker_env.client()
+    image, t0 = lab_image(stack), time.monotonic()
+    ensure_lab_wheelhouse(stack, log)
+    want = lab_inputs_hash(c.images.get(stack.image).id)
+    if not force and node_image_current(c, image, want):
+        size = c.images.get(image).attrs["Size"]
+        log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
+        return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
+    log(f"[images] building {image}: JupyterLab on {stack.image} (docker/Dockerfile.lab; about a minute)")
+    res = docker_build(
+        c, image, dockerfile="docker/Dockerfile.lab", args={"NODE_IMAGE": stack.image},
+        labels={labels.IMAGE_INPUTS: want, labels.IMAGE_ROLE: "lab"}, log=log,
+    )  # fmt: skip
+    log(f"[images] built {image} in {res['seconds']:.0f}s: {res['size_mb']:.0f} MB")
+    try:
+        c.images.prune(filters={"dangling": True, "label": f"{labels.IMAGE_ROLE}=lab"})
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    return {"built": True, "seconds": time.monotonic() - t0, "size_mb": res["size_mb"]}

@@ -263,6 +263,31 @@ def cmd_p2p(args) -> None:
     rc.close()
 
 
+def cmd_lab_cluster(args) -> None:
+    """A cluster file for ipyparallel's JupyterLab panel (profile/security/cluster-<id>.json).
+
+    The panel lists the clusters of these files, never a controller it did not start; the
+    testbed's controller was started by the testbed (or by ipcluster, whose own file, if
+    any, stays). The file names the running controller process and the engine count.
+    """
+    import psutil
+    from ipyparallel.cluster import Cluster, launcher
+
+    pids = [
+        p.pid
+        for p in psutil.process_iter(["cmdline"])
+        if any("ipyparallel.controller" in a or a.endswith("/ipcontroller") for a in (p.info["cmdline"] or [])[:3])
+    ]
+    if not pids:
+        fail("no ipcontroller process on this node")
+    cluster = Cluster(cluster_id=args.id, n=args.engines, shutdown_atexit=False, log_level=40)
+    ctl = launcher.LocalControllerLauncher(parent=cluster, profile_dir=cluster.profile_dir, cluster_id=args.id)
+    ctl.pid, ctl.state, ctl.output_file = min(pids), "running", args.log
+    cluster.controller = ctl
+    cluster.write_cluster_file()
+    print(json.dumps({"cluster_file": cluster.cluster_file, "controller_pid": ctl.pid, "n": args.engines}))
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="testbed_node.py")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -283,6 +308,11 @@ def main(argv=None) -> None:
     r.set_defaults(func=cmd_report)
     q = sub.add_parser("p2p", parents=[on_engines], help="the lecture's point-to-point examples on the engines")
     q.set_defaults(func=cmd_p2p)
+    c = sub.add_parser("lab-cluster", help="a cluster file for ipyparallel's JupyterLab panel")
+    c.add_argument("--id", required=True)
+    c.add_argument("--engines", type=int, required=True)
+    c.add_argument("--log", default="/tmp/testbed/controller.log")
+    c.set_defaults(func=cmd_lab_cluster)
     argv = sys.argv[1:] if argv is None else list(argv)
     start_argv: list[str] = []
     if "--" in argv:  # wait N ... -- ARGV: a command to start first (left running)
