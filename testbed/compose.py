@@ -71,7 +71,12 @@ class ComposeBackend:
 
     def _project(self):
         if self._compose is None:
+            import logging
+
             from testcontainers.compose import DockerCompose
+
+            # it logs a failed command's whole output; start() and stop() say it in one line
+            logging.getLogger("testcontainers.compose").setLevel(logging.CRITICAL)
 
             self._compose = DockerCompose(
                 context=str(self.topology.path.parent),

@@ -219,6 +219,9 @@ def from_compose(doc: Any, path: Path) -> Topology:
         hostname = (body or {}).get("hostname", svc)
         if not _is_name(hostname) or "${" in hostname:
             raise bad(f"service {svc}: hostname must be a plain name, not {show(hostname)}")
+        twin = next((n.service for n in nodes.values() if n.hostname.lower() == hostname.lower()), None)
+        if twin is not None:  # MPI's host lists and ssh would not tell the two apart
+            raise bad(f"services {twin} and {svc} have one hostname, {hostname!r}: give each node its own")
         nodes[svc] = Node(service=svc, hostname=hostname)
     services_list = ", ".join(nodes)
 

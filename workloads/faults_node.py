@@ -117,8 +117,9 @@ def drill(args) -> dict:
 
 
 def rtt(args) -> dict:
-    """Round trips of a task to one engine (direct view), in milliseconds: ``len`` of a payload of
-    ``--bytes`` bytes (an empty task when 0)."""
+    """Round trips of a task to one engine (direct view), in milliseconds: a payload of ``--bytes``
+    bytes there and back (``bytes`` returns it), so that it crosses the engine node's egress,
+    where a slow link is shaped (an empty task when 0)."""
     import statistics
 
     import ipyparallel as ipp
@@ -126,11 +127,11 @@ def rtt(args) -> dict:
     rc = ipp.Client(timeout=30)
     view = rc[args.engine]
     payload = b"x" * args.bytes
-    view.apply_sync(len, payload)  # warm-up
+    view.apply_sync(bytes, payload)  # warm-up
     trips = []
     for _ in range(args.calls):
         t = time.perf_counter()
-        view.apply_sync(len, payload)
+        view.apply_sync(bytes, payload)
         trips.append((time.perf_counter() - t) * 1e3)
     return {"engine": args.engine, "bytes": args.bytes, "median_ms": statistics.median(trips), "trips_ms": trips}
 

@@ -126,3 +126,41 @@ def test_a_full_disk_while_results_are_written_is_one_line(monkeypatch, capsys, 
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert err[0].startswith("testbed: error: No space left on device: ") and "faults" in err[0]
+
+
+@pytest.mark.parametrize(
+    "argv, remedy",
+    [
+        (["up", "single-world", "--mpi", "mpich"], "make images MPI=mpich"),
+        (["check", "split-world"], "make images"),
+    ],
+)
+def test_a_missing_image_is_one_line_with_the_command_that_builds_it(monkeypatch, capsys, argv, remedy):
+    """No node image: one line naming the image and the make command; no container is created."""
+    from docker.errors import ImageNotFound
+
+    created = []
+
+    class Images:
+        def get(self, name):
+            raise ImageNotFound(f"No such image: {name}")
+
+    class Containers:
+        def list(self, **kw):
+            return []
+
+        def run(self, *a, **k):
+            created.append(a)
+
+    class Client:
+        images, containers = Images(), Containers()
+
+    monkeypatch.setattr("testbed.docker_env.client", lambda: Client())
+    monkeypatch.setattr("testbed.docker_env.require_compose", lambda: None)
+    monkeypatch.setattr("testbed.compose.ComposeBackend.start", lambda self: created.append("compose up"))
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1, err
+    image = "ipp-testbed/node:" + ("mpich" if "mpich" in argv else "openmpi4")
+    assert f"image {image} is not built: run `{remedy}`" in err[0]
+    assert created == []

@@ -117,6 +117,10 @@ HOSTILE = {
     + "".join(f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))
     + "x-testbed: {summary: *i}\n",
     "a document that is a scalar": "42\n",
+    "two nodes with one hostname": (
+        "x-testbed: {controller: head, groups: [{node: head, launch: ipengine, engines: 1}]}\n"
+        "services: {head: {hostname: a}, b: {hostname: A}}\n"
+    ),
     "broken YAML": "x-testbed: {controller: head\n  groups: [\n",
 }
 
