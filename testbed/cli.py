@@ -33,6 +33,9 @@ from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_
 from .errors import TestbedError
 from .expect import derive
 
+MAX_DIGITS = 50_000_000  # reproduce: the digits of pi a run may ask for (54 s to compute here)
+MAX_LB_SCALE = 1000.0  # reproduce: ms per L1 work unit (the lecture's 20; 1000 makes L1 last minutes)
+
 
 def _err(msg: str) -> None:
     print(f"testbed: error: {msg}", file=sys.stderr)
@@ -370,8 +373,15 @@ def cmd_reproduce(args) -> int:
         digits_per_file=args.digits_per_file,
         digit_cache=Path(args.digit_cache) if args.digit_cache else None,
     )
-    if params.digit_files < 1 or params.digits_per_file < 1000 or params.lb_scale_ms <= 0:
-        raise TestbedError("--digit-files >= 1, --digits-per-file >= 1000 and --lb-scale > 0, please")
+    if params.digit_files < 1 or params.digits_per_file < 1000 or not 0 < params.lb_scale_ms <= MAX_LB_SCALE:
+        raise TestbedError(
+            f"--digit-files >= 1, --digits-per-file >= 1000 and 0 < --lb-scale <= {MAX_LB_SCALE:g}, please"
+        )
+    if params.digit_files * params.digits_per_file > MAX_DIGITS:
+        raise TestbedError(
+            f"--digit-files x --digits-per-file is {params.digit_files * params.digits_per_file:,} digits: at most "
+            f"{MAX_DIGITS:,} (the lecture's 5 x 10 million, what was checked to work)"
+        )
     out = Path(args.out)
     log = _log_to(sys.stdout)
     if args.mpi == "all":  # each stack into its own folder, then one page with a column per stack

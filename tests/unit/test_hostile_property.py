@@ -150,3 +150,54 @@ def test_any_command_line_is_refused_in_one_line_or_reaches_the_start(no_docker,
         return  # valid enough to start a cluster: the test stops it there
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("testbed: error:"), (argv, code, err)
+
+
+@pytest.fixture
+def nothing_runs(monkeypatch):
+    """Where reproduce, images and notebook would start work, they stop: the line was accepted."""
+
+    def refuse(*a, **k):
+        raise Started()
+
+    monkeypatch.setattr("testbed.reproduce.run", refuse)
+    monkeypatch.setattr("testbed.images.build", refuse)
+    monkeypatch.setattr("testbed.images.build_lab", refuse)
+    monkeypatch.setattr("testbed.cli.is_up", refuse)
+    monkeypatch.setattr("testbed.docker_env.client", refuse)
+
+
+numbers = st.one_of(
+    option_values, st.sampled_from(["inf", "-inf", "nan", "1e400", "0.0", "1e-9", "20", "1000.1", "65536", "8888"]),
+)  # fmt: skip
+other_commands = st.one_of(
+    st.tuples(
+        st.just(["reproduce"]),
+        st.lists(st.tuples(st.sampled_from(["--only", "--out", "--lb-scale", "--digit-files", "--digits-per-file",
+                                            "--digit-cache", "--mpi"]), numbers), max_size=4),
+    ),
+    st.tuples(st.just(["images"]), st.lists(st.tuples(st.sampled_from(["--mpi"]), numbers), max_size=2)),
+    st.tuples(
+        st.sampled_from([["notebook", t] for t in topology.known_topologies() + ["nowhere", ""]]),
+        st.lists(st.tuples(st.sampled_from(["--port", "--execute", "--out", "--name", "--engines", "--mpi"]), numbers),
+                 max_size=3),
+    ),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(other_commands)
+def test_any_option_of_reproduce_images_notebook_is_refused_in_one_line_or_accepted(nothing_runs, capsys, cmd):
+    capsys.readouterr()
+    head, opts = cmd
+    argv = list(head)
+    for flag, value in opts:
+        argv += [flag, value]
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse: usage and one error line, status 2
+        assert e.code in (0, 2)
+        return
+    except Started:
+        return
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("testbed: error:"), (argv, code, err)
