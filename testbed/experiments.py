@@ -676,6 +676,6 @@ def get(ids: list[str] | None) -> list[Experiment]:
     known = {e.id: e for e in EXPERIMENTS}
     unknown = [i for i in ids if i.upper() not in known]
     if unknown:
-        raise TestbedError(f"unknown experiment(s) {', '.join(unknown)}: choose from {', '.join(known)}")
+        raise TestbedError(f"unknown experiment(s) {', '.join(map(repr, unknown))}: choose from {', '.join(known)}")
     wanted = {i.upper() for i in ids}
     return [e for e in EXPERIMENTS if e.id in wanted]

@@ -166,10 +166,10 @@ def test_every_groups_launch_hands_out_its_placement(name, stack):
 
 
 def test_shipped_topologies_are_the_catalogue():
-    # the README's table and reproduce's experiments name these eleven
+    # the README's table and reproduce's experiments name these (wide-world: the scale figures)
     assert set(topology.known_topologies()) == {
         "plain", "single-world", "added-engines", "remote-engines", "split-world",
-        "remote-split-world", "true-world", "merged-world", "slurm", "slurm-split-world", "ssh-engines",
+        "remote-split-world", "true-world", "merged-world", "slurm", "slurm-split-world", "ssh-engines", "wide-world",
     }  # fmt: skip
 
 
