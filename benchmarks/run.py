@@ -37,7 +37,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 HOST_VENV = ROOT / "benchmarks" / ".venv-host"
 HOST_PYTHON = "/usr/bin/python3"  # Debian's: the same minor version as the image's
-SECTIONS = ("bringup", "launchers", "fs", "tasks", "mpi", "images", "digits", "suite")
+SECTIONS = ("bringup", "launchers", "fs", "tasks", "mpi", "images", "digits", "suite", "scale")
+# the default run leaves out scale (about 40 minutes): `make bench BENCH=scale`
+DEFAULT_SECTIONS = tuple(sec for sec in SECTIONS if sec != "scale")
 BENCH_TAG = "ipp-testbed-bench"
 
 
@@ -120,8 +122,9 @@ def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
 class HostCluster:
     """``ipcluster start -n N`` on the host, in a profile folder of its own."""
 
-    def __init__(self, n: int, testbed_config: bool = True):
+    def __init__(self, n: int, testbed_config: bool = True, timeout: float = 120.0):
         self.n = n
+        self.timeout = timeout
         self.py = host_venv()
         self.bin = self.py.parent
         self.profile = Path(tempfile.mkdtemp(prefix="ipp-bench-profile-"))
@@ -142,27 +145,30 @@ class HostCluster:
     def wait(self) -> None:
         code = (
             "import sys, time, ipyparallel as ipp\n"
-            "deadline = time.monotonic() + 120\n"
+            f"deadline = time.monotonic() + {self.timeout}\n"
             "while True:\n"
             "    try:\n"
             f"        rc = ipp.Client(profile_dir={str(self.profile)!r}, timeout=5); break\n"
             "    except (OSError, TimeoutError):\n"
             "        if time.monotonic() > deadline: sys.exit('no controller')\n"
             "        time.sleep(0.05)\n"
-            f"rc.wait_for_engines({self.n}, timeout=120)\n"
+            f"rc.wait_for_engines({self.n}, timeout={self.timeout})\n"
         )
         r = sh([str(self.py), "-c", code])
         if r.returncode != 0:
             raise TestbedError(f"host ipcluster -n {self.n}: engines did not register: {r.stderr.strip()[-300:]}")
 
-    def down(self) -> None:
+    def down(self) -> float:
+        t0 = time.monotonic()
         try:
-            sh([str(self.bin / "ipcluster"), "stop", f"--profile-dir={self.profile}"], timeout=30)
+            sh([str(self.bin / "ipcluster"), "stop", f"--profile-dir={self.profile}"], timeout=60)
         except subprocess.TimeoutExpired:
             log(f"ipcluster stop -n {self.n} hung for 30 s: killing its processes")
         # whatever ipcluster stop left
+        took = time.monotonic() - t0
         sh(["pkill", "-9", "-f", str(self.profile)])
         shutil.rmtree(self.profile, ignore_errors=True)
+        return took
 
 
 STACK = stacks.DEFAULT  # the MPI stack the cluster sections run on (--mpi)
@@ -478,6 +484,125 @@ def bench_suite(runs: int) -> dict:
 
 
 # -- report ----------------------------------------------------------------------------------------------
+# -- 9. scale: engines x nodes ---------------------------------------------------------------------
+SCALE_ENGINES = (1, 8, 32, 64, 128)
+SCALE_NODES = (1, 4, 8)
+
+
+def scale_topology(folder: Path, engines: int, nodes: int) -> topology.Topology:
+    """One mpiexec world of ``engines`` ranks over ``nodes`` engine nodes (round-robin), the
+    controller on a head node of its own."""
+    hosts = [f"node{i}" for i in range(1, nodes + 1)]
+    x = (
+        f"  summary: {engines} MPI engines over {nodes} node(s), one world (scale benchmark)\n"
+        "  controller: head\n  scatter: 32\n  groups:\n"
+        f"    - {{name: world, node: head, launch: mpiexec, engines: {engines}, hosts: [{', '.join(hosts)}]}}\n"
+    )
+    return topology.write(folder, f"scale-{engines}x{nodes}", x, ["head", *hosts])
+
+
+def engine_memory(cluster: Cluster) -> dict:
+    """RSS of the engine processes (ps, on every node) and each engine node's memory (cgroup)."""
+    rss_kb, count, nodes_mb = 0, 0, {}
+    for svc in cluster.topology.nodes:
+        node = cluster.node(svc)
+        res = node.exec(["ps", "-eo", "rss=,args="])
+        for line in res.out.splitlines():
+            rss, _, args = line.strip().partition(" ")
+            if "ipyparallel.engine" in args or "ipengine" in args.split(" ", 1)[-1][:200]:
+                if "mpiexec" in args or args.startswith(("sh ", "/bin/sh ")):
+                    continue
+                rss_kb += int(rss)
+                count += 1
+        if svc != cluster.topology.controller:
+            st = node.container.stats(stream=False)
+            mem = st.get("memory_stats", {})
+            used = mem.get("usage", 0) - mem.get("stats", {}).get("inactive_file", 0)
+            nodes_mb[svc] = round(used / 2**20, 1)
+    return {"engine_processes": count, "mem_mb_per_engine": round(rss_kb / 1024 / max(count, 1), 1),
+            "mem_mb_per_node": nodes_mb}  # fmt: skip
+
+
+def scale_point(folder: Path, engines: int, nodes: int) -> dict:
+    """Bring up, check (psum and ranks of every engine, derived), measure memory, tear down."""
+    from testbed.checks import compare
+    from testbed.expect import derive
+
+    topo = scale_topology(folder, engines, nodes)
+    name = f"bench-scale-{engines}x{nodes}"
+    cluster = Cluster(topo, name=name, log=lambda m: None, stack=STACK,
+                      register_timeout=Cluster.register_timeout_for(engines))  # fmt: skip
+    point: dict = {"engines": engines, "nodes": nodes, "ok": False}
+    try:
+        cluster.up(if_exists=IfExists.REPLACE)
+        point["bringup_s"] = round(cluster.timings["up"], 2)
+        point["steps_s"] = {k: round(v, 2) for k, v in cluster.timings.items() if k != "up"}
+        point.update(engine_memory(cluster))
+        report = cluster.report(topo.scatter)
+        result = compare(derive(topo), report["engines"], topology=topo.name, cluster=name, scatter=topo.scatter)
+        point["ok"] = result.ok
+        point["checked"] = len(report["engines"])
+    except TestbedError as e:
+        point["error"] = str(e).splitlines()[0][:300]
+    finally:
+        t0 = time.monotonic()
+        cluster.down(quiet=True)
+        point["teardown_s"] = round(time.monotonic() - t0, 2)
+    return point
+
+
+def bench_scale(runs: int) -> list[dict]:
+    """One run a point (a 128-engine point takes minutes); the host's ipcluster -n N once per N."""
+    points, host = [], {}
+    with tempfile.TemporaryDirectory(prefix="ipp-bench-scale-") as tmp:
+        for engines in SCALE_ENGINES:
+            h = HostCluster(engines, timeout=Cluster.register_timeout_for(engines))
+            try:
+                host[engines] = {"host_bringup_s": round(h.up(), 2)}
+            except (TestbedError, subprocess.CalledProcessError) as e:
+                host[engines] = {"host_bringup_s": None, "host_error": str(e).splitlines()[0][:200]}
+            finally:
+                host[engines]["host_teardown_s"] = round(h.down(), 2)
+            log(f"scale: host ipcluster -n {engines}: {host[engines]}")
+            for nodes in SCALE_NODES:
+                if nodes > engines:
+                    continue
+                folder = Path(tmp) / f"{engines}x{nodes}"
+                folder.mkdir()
+                point = {**scale_point(folder, engines, nodes), **host[engines]}
+                log(f"scale: {engines} engines over {nodes} node(s): {point}")
+                points.append(point)
+    return points
+
+
+def scale_plot(points: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for nodes in SCALE_NODES:
+        pts = [p for p in points if p["nodes"] == nodes and p.get("bringup_s")]
+        if pts:
+            ax1.plot([p["engines"] for p in pts], [p["bringup_s"] for p in pts], "o-",
+                     label=f"containers, {nodes} node(s)")  # fmt: skip
+            ax2.plot([p["engines"] for p in pts], [p.get("mem_mb_per_engine") for p in pts], "o-",
+                     label=f"{nodes} node(s)")  # fmt: skip
+    host = sorted({(p["engines"], p["host_bringup_s"]) for p in points if p.get("host_bringup_s")})
+    if host:
+        ax1.plot([e for e, _ in host], [t for _, t in host], "k--", label="host ipcluster -n N")
+    ax1.set(xlabel="engines", ylabel="bring-up (s)", title="bring-up until every engine registered")
+    ax2.set(xlabel="engines", ylabel="RSS per engine (MB)", title="memory per engine")
+    for ax in (ax1, ax2):
+        ax.set_xscale("log", base=2)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def machine() -> dict:
     c = docker_env.client()
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -605,6 +730,20 @@ def markdown(res: dict) -> str:
         for k, v in s["mpi"].items():
             if k.startswith("ratio_"):
                 lines.append(f"- {k[6:]}: " + ", ".join(f"{kk} {vv:.2f}" for kk, vv in v.items()))
+    if "scale" in s:
+        lines += ["", "Scale: one MPI world of N engines over K engine nodes, one run a point "
+                  "(plot: scale.png):", "",
+                  "| engines | nodes | bring-up s | host ipcluster -n N s | per engine: containers / host | "
+                  "teardown s | host teardown s | RSS per engine MB | node memory MB | checked |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for p in s["scale"]:
+            ratio = (f"{p['bringup_s'] / p['host_bringup_s']:.2f}"
+                     if p.get("bringup_s") and p.get("host_bringup_s") else "-")  # fmt: skip
+            node_mem = ", ".join(f"{v:.0f}" for v in p.get("mem_mb_per_node", {}).values()) or "-"
+            verdict = f"{p.get('checked', 0)}/{p['engines']} ok" if p["ok"] else f"FAILED {p.get('error', '')[:80]}"
+            lines.append(f"| {p['engines']} | {p['nodes']} | {p.get('bringup_s', '-')} | {p.get('host_bringup_s', '-')}"
+                         f" | {ratio} | {p.get('teardown_s', '-')} | {p.get('host_teardown_s', '-')}"
+                         f" | {p.get('mem_mb_per_engine', '-')} | {node_mem} | {verdict} |")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -627,6 +766,10 @@ def write_latest(res: dict, stamp: str) -> dict:
     merged = {"started": res["started"], "runs": res["runs"], "machine": res["machine"], "sections": sections}
     latest = {**headline(merged), "machine": res["machine"], "updated": res["started"], "sources": sources,
               "sections": sections}  # fmt: skip
+    if "scale" in sections:  # the list of points, also at the top
+        latest["scale"] = sections["scale"]
+        if "scale" in res["sections"]:
+            scale_plot(sections["scale"], RESULTS / "scale.png")
     path.write_text(json.dumps(latest, indent=2) + "\n")
     md = markdown(merged)
     md += "\nSections measured in: " + ", ".join(f"{k} {v}" for k, v in sources.items()) + "\n"
@@ -647,7 +790,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     global STACK
     STACK = stacks.get(args.mpi)
-    chosen = [x.strip() for x in args.only.split(",")] if args.only else list(SECTIONS)
+    chosen = [x.strip() for x in args.only.split(",")] if args.only else list(DEFAULT_SECTIONS)
     bad = [x for x in chosen if x not in SECTIONS]
     if bad:
         print(f"benchmarks: unknown section(s) {bad}; choose from {SECTIONS}", file=sys.stderr)
@@ -676,6 +819,8 @@ def main(argv: list[str] | None = None) -> int:
                 res["sections"][sec] = bench_digits(args.runs)
             elif sec == "suite":
                 res["sections"][sec] = bench_suite(args.suite_runs)
+            elif sec == "scale":
+                res["sections"][sec] = bench_scale(args.runs)
             log(f"== {sec} done in {time.monotonic() - t0:.0f}s")
     except TestbedError as e:
         print(f"benchmarks: error: {e}", file=sys.stderr)

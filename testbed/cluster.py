@@ -34,6 +34,9 @@ __all__ = ["LOGS", "WORKLOADS", "Cluster", "IfExists", "attach", "check_name", "
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
+# s a group's engines may take to register, each: on 2 cores every engine's start is CPU-bound,
+# so a big group needs longer than the 120 s that suits the lecture's sizes (see README, Scale)
+REGISTER_S_PER_ENGINE = 3.0
 NAME_SERVER_TIMEOUT = 10.0
 PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung mpiexec is ended
 # s a check of a running cluster waits for engines that are not registered (they were up
@@ -69,7 +72,7 @@ class Cluster:
         name: str | None = None,
         image: str | None = None,
         log: Callable[[str], None] = print,
-        register_timeout: float = REGISTER_TIMEOUT,
+        register_timeout: float | None = None,
         stack: stacks.Stack = stacks.DEFAULT,
         lab_port: int | None = None,
     ):
@@ -78,7 +81,7 @@ class Cluster:
         self.stack = stack
         self.image = image or stack.image
         self.log = log
-        self.register_timeout = register_timeout
+        self.register_timeout = register_timeout or self.register_timeout_for(topology.engine_count)
         # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
         self.lab_port = lab_port
         self.lab: notebook.Lab | None = None
@@ -88,6 +91,11 @@ class Cluster:
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self.attached = False  # True: found running (attach), not brought up by this object
         self._has_engine_file: set[str] = {topology.controller}
+
+    @staticmethod
+    def register_timeout_for(engines: int) -> float:
+        """The wait for ``engines`` to register: 120 s, or longer for many engines."""
+        return max(REGISTER_TIMEOUT, REGISTER_S_PER_ENGINE * engines)
 
     # -- nodes ------------------------------------------------------------------
     def node(self, service: str) -> Node:

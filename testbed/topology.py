@@ -146,6 +146,26 @@ def known_topologies(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.yaml"))
 
 
+def write(folder: Path, name: str, x_testbed: str, services: list[str]) -> Topology:
+    """A topology file made by a program (tests, the scale benchmark): ``folder/name.yaml``
+    with the ``x-testbed:`` block given (YAML, indented by two) and one node per service,
+    beside copies of node.yml and the stacks' settings that it extends; returned loaded."""
+    import shutil
+
+    folder = Path(folder)
+    shutil.copy(compose_dir() / "node.yml", folder / "node.yml")
+    shutil.copytree(compose_dir() / "mpi", folder / "mpi", dirs_exist_ok=True)
+    svc = "".join(f"  {s}: {{extends: {{file: node.yml, service: node}}, hostname: {s}}}\n" for s in services)
+    (folder / f"{name}.yaml").write_text(
+        f"name: ${{TESTBED_PROJECT:-ipp-testbed-{name}}}\n"
+        f"x-testbed:\n{x_testbed}"
+        f"services:\n{svc}"
+        "networks:\n"
+        "  cluster: {labels: {ipp-testbed.cluster: '${TESTBED_CLUSTER:-default}'}}\n"
+    )
+    return load(str(folder / f"{name}.yaml"))
+
+
 MAX_FILE_BYTES = 1 << 20  # a topology file is a few hundred bytes; refuse what is clearly not one
 MAX_ALIASES = 100  # YAML anchors are fine; an "alias bomb" (billion laughs) is not
 

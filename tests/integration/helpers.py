@@ -19,18 +19,6 @@ def checked_engines(cluster, scatter: int) -> list[dict]:
 
 def write_topology(folder, name: str, x_testbed: str, services: list[str]):
     """A hand-written topology file in ``folder`` (beside a copy of node.yml); returns it loaded."""
-    import shutil
-
     from testbed import topology
 
-    shutil.copy(topology.compose_dir() / "node.yml", folder / "node.yml")
-    shutil.copytree(topology.compose_dir() / "mpi", folder / "mpi", dirs_exist_ok=True)  # the stacks' settings
-    svc = "".join(f"  {s}: {{extends: {{file: node.yml, service: node}}, hostname: {s}}}\n" for s in services)
-    (folder / f"{name}.yaml").write_text(
-        f"name: ${{TESTBED_PROJECT:-ipp-testbed-{name}}}\n"
-        f"x-testbed:\n{x_testbed}"
-        f"services:\n{svc}"
-        "networks:\n"
-        "  cluster: {labels: {ipp-testbed.cluster: '${TESTBED_CLUSTER:-default}'}}\n"
-    )
-    return topology.load(str(folder / f"{name}.yaml"))
+    return topology.write(folder, name, x_testbed, services)

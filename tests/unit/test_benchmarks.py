@@ -81,3 +81,32 @@ def test_fs_rows_name_the_storage_driver_only_for_containers():
     assert "| stat() of an absolute path, host | 1.0 us |" in md
     assert "| stat() of an absolute path, container (fuse-overlayfs), user mpi | 1.0 us |" in md
     assert run.headline(res)["import_ratio_container_mpi"] == 2.5
+
+
+def test_scale_topology_spreads_one_world_round_robin(tmp_path):
+    from testbed import placement
+
+    topo = run.scale_topology(tmp_path, 10, 4)
+    assert list(topo.nodes) == ["head", "node1", "node2", "node3", "node4"] and topo.controller == "head"
+    rows = placement.derive(topo)
+    assert [r.hostname for r in rows[:5]] == ["node1", "node2", "node3", "node4", "node1"]
+    assert {r.world for r in rows} == {0} and [r.rank for r in rows] == list(range(10))
+
+
+def test_scale_points_in_the_report_and_the_plot(tmp_path):
+    points = [
+        {"engines": 8, "nodes": 1, "ok": True, "checked": 8, "bringup_s": 12.0, "host_bringup_s": 6.0,
+         "teardown_s": 2.0, "host_teardown_s": 1.0, "mem_mb_per_engine": 70.0, "mem_mb_per_node": {"node1": 600.0}},
+        {"engines": 128, "nodes": 4, "ok": False, "error": "0 of 128 registered", "host_bringup_s": 60.0},
+    ]  # fmt: skip
+    res = _synthetic()
+    res["sections"]["scale"] = points
+    md = run.markdown(res)
+    assert "| 8 | 1 | 12.0 | 6.0 | 2.00 | 2.0 | 1.0 | 70.0 | 600 | 8/8 ok |" in md
+    assert "| 128 | 4 | - | 60.0 | - |" in md and "FAILED 0 of 128 registered" in md
+    run.scale_plot(points, tmp_path / "scale.png")
+    assert (tmp_path / "scale.png").stat().st_size > 5000
+
+
+def test_the_default_bench_leaves_out_scale():
+    assert "scale" in run.SECTIONS and "scale" not in run.DEFAULT_SECTIONS
