@@ -18,6 +18,7 @@ import enum
 import json
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
@@ -42,6 +43,20 @@ PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung 
 # s a check of a running cluster waits for engines that are not registered (they were up
 # once; an engine that vanished is named, not waited for as at bring-up)
 ATTACHED_WAIT = 15.0
+# Every file a process maps (its shared libraries, Python's extension modules, Open MPI's
+# plugins) is a file descriptor held by the storage driver when that is fuse-overlayfs: one
+# process per container, with the daemon's open-files limit (20000 here). An engine maps
+# about 110 such files, so 128 engines on one node ran it out ("Too many open files" in
+# every process of the node). On a node of more than ENGINES_ON_OVERLAY engines the
+# libraries are on volumes of the node's own (a copy of the image's, made by Docker when
+# the node is created: about 4 s), which the driver does not serve (README, Scale).
+ENGINES_ON_OVERLAY = 64
+LIB_VOLUMES = (
+    ("usr-lib", "/usr/lib/x86_64-linux-gnu"),
+    ("python-lib", "/usr/lib/python3.11"),
+    ("python-dist", "/usr/lib/python3"),
+    ("venv", "/opt/venv"),
+)
 FACTS = LOGS / "facts.json"  # on the controller node: expect.facts of the topology
 REPORT_WORK_S = 90  # s the report's workloads may take once the engines are there (they take 1-3 s)
 
@@ -85,12 +100,24 @@ class Cluster:
         # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
         self.lab_port = lab_port
         self.lab: notebook.Lab | None = None
-        lab = notebook.overrides(topology.controller, images.lab_image(stack), lab_port) if lab_port else None
-        self.backend = ComposeBackend(topology, self.name, self.image, stack.name, overrides=lab)
+        self.backend = ComposeBackend(topology, self.name, self.image, stack.name, overrides=self._overrides())
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self.attached = False  # True: found running (attach), not brought up by this object
         self._has_engine_file: set[str] = {topology.controller}
+
+    def _overrides(self) -> dict:
+        """Compose keys on top of the topology file: the lab's image and port on the controller
+        node, and the libraries on volumes of their own on a node of many engines."""
+        out: dict = {}
+        if self.lab_port:
+            out.update(notebook.overrides(self.topology.controller, images.lab_image(self.stack), self.lab_port))
+        per_node = Counter(r.node for r in placement.derive(self.topology))
+        for svc, n in sorted(per_node.items()):
+            if n > ENGINES_ON_OVERLAY:
+                volumes = out.setdefault(svc, {}).setdefault("volumes", [])
+                volumes += [f"{svc}-{name}:{path}" for name, path in LIB_VOLUMES]
+        return out
 
     @staticmethod
     def register_timeout_for(engines: int) -> float:

@@ -52,7 +52,16 @@ class ComposeBackend:
         files = [self.topology.path.name]
         if self.overrides:
             path = self._tmpdir() / "override.yaml"
-            path.write_text(yaml.safe_dump({"services": self.overrides}, sort_keys=False))
+            doc: dict = {"services": self.overrides}
+            named = {
+                v.split(":", 1)[0]
+                for body in self.overrides.values()
+                for v in body.get("volumes", [])
+                if not v.startswith(("/", "."))
+            }
+            if named:  # the cluster's own volumes, labelled so that down and clean find them
+                doc["volumes"] = {v: {"labels": {labels.CLUSTER: self.name}} for v in sorted(named)}
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
             files.append(str(path))
         return files
 

@@ -32,7 +32,7 @@ from . import launch
 from .errors import TestbedError
 
 ORDERS = ("ascending", "descending")
-MAX_ENGINES_PER_GROUP = 64
+MAX_ENGINES_PER_GROUP = 256
 
 
 def compose_dir() -> Path:

@@ -5,3 +5,11 @@ c = get_config()  # noqa: F821
 # ipyparallel's default 3 s period that is 3-6 s per engine group. 500 ms makes
 # bring-up event-bound rather than beat-bound, at a negligible CPU cost.
 c.HeartMonitor.period = 500
+
+# The hub forgets an engine whose registration it accepted but whose heart it has not
+# seen beat within registration_timeout: ipyparallel's default is max(30 s, 10 heartbeat
+# periods), 30 s here. With 128 engines starting on 2 cores, the first hearts beat 44 s
+# after their registration was accepted, so every registration was purged and 0 of 128
+# engines registered (ipyparallel logs "purging stalled registration", then "ignoring
+# new heart"). 300 s holds for that, with room (README, Scale).
+c.IPController.registration_timeout = 300
