@@ -37,7 +37,7 @@ def test_bad_engine_counts_text(text):
         topology.parse_counts(text)
 
 
-@pytest.mark.parametrize("counts", [(0,), (65,), (3, 2)])
+@pytest.mark.parametrize("counts", [(0,), (129,), (3, 2)])
 def test_counts_out_of_range_or_wrong_number(counts):
     with pytest.raises(TestbedError):
         topology.load("single-world").with_counts(counts)
