@@ -502,7 +502,8 @@ def scale_topology(folder: Path, engines: int, nodes: int) -> topology.Topology:
 
 
 def engine_memory(cluster: Cluster) -> dict:
-    """RSS of the engine processes (ps, on every node) and each engine node's memory (cgroup)."""
+    """RSS of the engine processes (ps, on every node; an engine and its nanny) per engine, and each
+    engine node's memory (cgroup, less its inactive file cache)."""
     rss_kb, count, nodes_mb = 0, 0, {}
     for svc in cluster.topology.nodes:
         node = cluster.node(svc)
@@ -519,7 +520,8 @@ def engine_memory(cluster: Cluster) -> dict:
             mem = st.get("memory_stats", {})
             used = mem.get("usage", 0) - mem.get("stats", {}).get("inactive_file", 0)
             nodes_mb[svc] = round(used / 2**20, 1)
-    return {"engine_processes": count, "mem_mb_per_engine": round(rss_kb / 1024 / max(count, 1), 1),
+    engines = cluster.topology.engine_count  # each engine is two processes: the kernel and its nanny
+    return {"engine_processes": count, "mem_mb_per_engine": round(rss_kb / 1024 / max(engines, 1), 1),
             "mem_mb_per_node": nodes_mb}  # fmt: skip
 
 
