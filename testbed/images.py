@@ -109,19 +109,36 @@ def ensure_wheelhouse(stack: stacks.Stack = stacks.DEFAULT, log: Callable[[str],
     if stamp.is_file() and stamp.read_text().strip() == want:
         return
     log(f"[images] downloading the {stack.name} image's wheels (Python {NODE_PYTHON}) into {folder}")
+    _fresh(folder)
+    _download(folder, [a for p in _requirement_files(stack) for a in ("--requirement", str(p))], "the node image's")
+    stamp.write_text(want + "\n")
+
+
+def _fresh(folder: Path) -> None:
+    """``folder`` there, without the wheels of an earlier download."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.whl"):
         old.unlink()
+
+
+def _download(folder: Path, what: list[str], whose: str) -> None:
+    """``pip download`` of ``what`` into ``folder``: wheels for the node's Python and glibc."""
     cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--dest", str(folder), *(a for p in _requirement_files(stack) for a in ("--requirement", str(p))),
-        "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(folder),
+        *what, "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
         *_platform_args(platform.machine()),
     ]  # fmt: skip
-    proc = subprocess.run(cmd)
-    if proc.returncode != 0:
-        raise TestbedError("pip download of the node image's wheels failed (see above): is PyPI reachable?")
-    stamp.write_text(want + "\n")
+    if subprocess.run(cmd).returncode != 0:
+        raise TestbedError(f"pip download of {whose} wheels failed (see above): is PyPI reachable?")
+
+
+def _up_to_date(c, image: str, want: str, t0: float, log: Callable[[str], None]) -> dict | None:
+    """The figures of ``image`` when it was built from ``want``'s inputs already; None otherwise."""
+    if not node_image_current(c, image, want):
+        return None
+    size = c.images.get(image).attrs["Size"]
+    log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
+    return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
 
 
 def node_image_current(c, image: str, want: str) -> bool:
@@ -187,10 +204,8 @@ def build(
     base_id = ensure_base(c, log)
     ensure_wheelhouse(stack, log)
     want = inputs_hash(base_id, stack)
-    if not force and node_image_current(c, image, want):
-        size = c.images.get(image).attrs["Size"]
-        log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
-        return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
+    if not force and (done := _up_to_date(c, image, want, t0, log)):
+        return done
 
     log(f"[images] building {image}, {stack.title} (docker/Dockerfile; a first build takes a few minutes)")
     res = docker_build(
@@ -230,21 +245,11 @@ def ensure_lab_wheelhouse(stack: stacks.Stack = stacks.DEFAULT, log: Callable[[s
     if stamp.is_file() and stamp.read_text().strip() == want:
         return
     log(f"[images] downloading JupyterLab's wheels (Python {NODE_PYTHON}) into {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.whl"):
-        old.unlink()
+    _fresh(folder)
     constraints = folder / "constraints.txt"
     constraints.write_text("".join(f"{p}\n" for p in pins))
     (folder / "requirements-lab.txt").write_bytes(LAB_REQUIREMENTS.read_bytes())
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
-        "--dest", str(folder), "--requirement", str(LAB_REQUIREMENTS), "--constraint", str(constraints), "pip",
-        "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
-        *_platform_args(platform.machine()),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd)
-    if proc.returncode != 0:
-        raise TestbedError("pip download of JupyterLab's wheels failed (see above): is PyPI reachable?")
+    _download(folder, ["--requirement", str(LAB_REQUIREMENTS), "--constraint", str(constraints), "pip"], "JupyterLab's")
     stamp.write_text(want + "\n")
 
 
@@ -265,10 +270,8 @@ def build_lab(stack: stacks.Stack = stacks.DEFAULT, force: bool = False, log: Ca
     image, t0 = lab_image(stack), time.monotonic()
     ensure_lab_wheelhouse(stack, log)
     want = lab_inputs_hash(c.images.get(stack.image).id)
-    if not force and node_image_current(c, image, want):
-        size = c.images.get(image).attrs["Size"]
-        log(f"[images] {image} is up to date ({size / 1e6:.0f} MB, inputs {want})")
-        return {"built": False, "seconds": time.monotonic() - t0, "size_mb": size / 1e6}
+    if not force and (done := _up_to_date(c, image, want, t0, log)):
+        return done
     log(f"[images] building {image}: JupyterLab on {stack.image} (docker/Dockerfile.lab; about a minute)")
     res = docker_build(
         c, image, dockerfile="docker/Dockerfile.lab", args={"NODE_IMAGE": stack.image},

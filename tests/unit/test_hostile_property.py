@@ -110,15 +110,28 @@ class Started(Exception):
     """Raised where a cluster would be started: an accepted command line got that far."""
 
 
+def _refuse(*a, **k):
+    raise Started()
+
+
+def _refused_in_one_line_or_started(argv, capsys) -> None:
+    """What every command line must do: argparse's usage (status 2), a start (Started), or one
+    line with status 2."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse: usage and one error line, status 2
+        assert e.code in (0, 2)
+        return
+    except Started:
+        return  # valid enough to start: the test stops it there
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("testbed: error:"), (argv, code, err)
+
+
 @pytest.fixture
 def no_docker(monkeypatch):
-    def refuse(*a, **k):
-        raise Started()
-
-    monkeypatch.setattr("testbed.cli.Cluster.up", refuse)
-    monkeypatch.setattr("testbed.cli.session", refuse)
-    monkeypatch.setattr("testbed.cli.attach", refuse)
-    monkeypatch.setattr("testbed.docker_env.client", refuse)
+    for where in ("testbed.cli.Cluster.up", "testbed.cli.session", "testbed.cli.attach", "testbed.docker_env.client"):
+        monkeypatch.setattr(where, _refuse)
 
 
 option_values = st.one_of(
@@ -141,29 +154,16 @@ def test_any_command_line_is_refused_in_one_line_or_reaches_the_start(no_docker,
     argv = [sub, topo] if sub != "run" else [sub, "hello", "--topology", topo]
     for flag, value in opts:
         argv += [flag, value]
-    try:
-        code = cli.main(argv)
-    except SystemExit as e:  # argparse: usage and one error line, status 2
-        assert e.code in (0, 2)
-        return
-    except Started:
-        return  # valid enough to start a cluster: the test stops it there
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("testbed: error:"), (argv, code, err)
+    _refused_in_one_line_or_started(argv, capsys)
 
 
 @pytest.fixture
 def nothing_runs(monkeypatch):
     """Where reproduce, images and notebook would start work, they stop: the line was accepted."""
 
-    def refuse(*a, **k):
-        raise Started()
-
-    monkeypatch.setattr("testbed.reproduce.run", refuse)
-    monkeypatch.setattr("testbed.images.build", refuse)
-    monkeypatch.setattr("testbed.images.build_lab", refuse)
-    monkeypatch.setattr("testbed.cli.is_up", refuse)
-    monkeypatch.setattr("testbed.docker_env.client", refuse)
+    for where in ("testbed.reproduce.run", "testbed.images.build", "testbed.images.build_lab", "testbed.cli.is_up",
+                  "testbed.docker_env.client"):  # fmt: skip
+        monkeypatch.setattr(where, _refuse)
 
 
 numbers = st.one_of(
@@ -192,12 +192,4 @@ def test_any_option_of_reproduce_images_notebook_is_refused_in_one_line_or_accep
     argv = list(head)
     for flag, value in opts:
         argv += [flag, value]
-    try:
-        code = cli.main(argv)
-    except SystemExit as e:  # argparse: usage and one error line, status 2
-        assert e.code in (0, 2)
-        return
-    except Started:
-        return
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and err[0].startswith("testbed: error:"), (argv, code, err)
+    _refused_in_one_line_or_started(argv, capsys)
