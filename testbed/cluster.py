@@ -160,14 +160,16 @@ class Cluster:
         docker_env.require_image(c, self.image, remedy)
         if self.lab_port:
             docker_env.require_image(c, images.lab_image(self.stack), "testbed notebook (it builds the lab image)")
-        existing = docker_env.cluster_containers(c, self.name)
-        if not existing:
+        # any labelled remainder counts, not only containers: a bring-up killed early may leave
+        # only its network behind
+        left = docker_env.leftovers(c, self.name)
+        if not any(left.values()):
             return
         if if_exists is IfExists.REPLACE:
             self.log(f"[{self.name}] removing the cluster of that name that is already there")
             docker_env.clean(c, self.name)
             return
-        left = docker_env.leftovers(c, self.name)
+        existing = docker_env.cluster_containers(c, self.name)
         what = ", ".join(f"{n} {k}" for k, n in left.items())
         raise TestbedError(
             f"a cluster named {self.name!r} is already there ({what}; running: "

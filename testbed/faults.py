@@ -450,7 +450,16 @@ class Drills:
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # the whole bring-up, compose included, as a closed terminal
             proc.wait()
-        left = docker_env.leftovers(c, name)
+        # requests the killed compose had sent may still be completing in the daemon: wait until
+        # what is left stops changing (bounded), so that the next `up` and `down` see all of it
+        seen: list[dict] = []
+
+        def settled() -> bool:
+            seen.append(docker_env.leftovers(c, name))
+            return len(seen) >= 3 and seen[-1] == seen[-2] == seen[-3]
+
+        poll(settled, timeout=30, what="the killed bring-up's remainder to settle", interval=1.0)
+        left = seen[-1]
         res.done = f"SIGKILL of `testbed up {self.topo.name}` once its first node existed: {_count(left)} left"
         again = subprocess.run([*cli, "up", topo_arg, "--name", name], capture_output=True, text=True, timeout=120)
         lines = [ln for ln in again.stderr.strip().splitlines() if ln.strip()]
