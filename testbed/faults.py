@@ -446,7 +446,7 @@ class Drills:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)  # fmt: skip
         try:
-            poll(lambda: bool(docker_env.cluster_containers(c, name)), timeout=120, what="the bring-up's first node")
+            poll(lambda: docker_env.leftovers(c, name)["containers"] > 0, timeout=120, what="the bring-up's first node")
         finally:
             os.killpg(proc.pid, signal.SIGKILL)  # the whole bring-up, compose included, as a closed terminal
             proc.wait()

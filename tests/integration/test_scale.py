@@ -19,7 +19,8 @@ from .helpers import checked_engines
 pytestmark = pytest.mark.integration
 
 
-def test_128_engines_in_one_world_on_one_node_all_checked(docker_client):
+def test_128_engines_in_one_world_on_one_node_all_checked(clusters):
+    clusters.down_all()  # 128 engines hold about 13 GB: the other clusters of the session go first
     n = topology.MAX_ENGINES_PER_GROUP
     topo = topology.load("single-world").with_counts((n,))
     assert n > ENGINES_ON_OVERLAY  # this size puts the node's libraries on volumes
