@@ -120,7 +120,8 @@ class ComposeBackend:
 
     def node(self, service: str) -> Node:
         found = self.docker.containers.list(
-            filters={"label": [f"{labels.CLUSTER}={self.name}", f"{labels.COMPOSE_SERVICE}={service}"]}
+            filters={"label": [f"{labels.CLUSTER}={self.name}", f"{labels.COMPOSE_SERVICE}={service}"]},
+            ignore_removed=True,
         )
         if not found:
             raise TestbedError(f"cluster {self.name}: node {service!r} is not running")

@@ -64,8 +64,10 @@ def require_image(c, image: str, remedy: str = "make images") -> None:
 
 
 def cluster_containers(c, name: str | None = None, all: bool = True):
+    """The containers labelled for ``name`` (or any cluster). docker-py inspects each one it lists;
+    one removed in between (a bring-up being killed or torn down) is left out, not an error."""
     label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
-    return c.containers.list(all=all, filters={"label": label})
+    return c.containers.list(all=all, filters={"label": label}, ignore_removed=True)
 
 
 def running_clusters(c) -> dict[str, list]:
@@ -93,7 +95,7 @@ def clean(c, name: str | None = None) -> dict[str, int]:
 
     label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
     removed = {"containers": 0, "networks": 0, "volumes": 0}
-    for ctr in c.containers.list(all=True, filters={"label": label}):
+    for ctr in cluster_containers(c, name):
         try:
             ctr.remove(force=True, v=True)
             removed["containers"] += 1
