@@ -128,13 +128,7 @@ def cmd_notebook(args) -> int:
     if args.execute:
         return _execute_notebook(args, topo, name)
     if is_up(name):
-        cluster = attach(topo, name=name, log=log, stack=stacks.get(args.mpi) if args.mpi else None)
-        lab = notebook.Lab.find(cluster)
-        if lab is None:
-            raise TestbedError(
-                f"cluster {name!r} is up without a lab (`testbed up` started it): `testbed down --name {name}`, "
-                f"then `testbed notebook {topo.name}`; or give another --name"
-            )
+        lab = _running_lab(topo, name, log, stacks.get(args.mpi) if args.mpi else None)
         if args.port is not None and args.port != lab.port:
             log(f"[{name}] the lab of this cluster is on port {lab.port}, not {args.port} (it is already up)")
         log(f"[{name}] using the running cluster")
@@ -145,15 +139,30 @@ def cmd_notebook(args) -> int:
         cluster = Cluster(topo, name=name, log=log, stack=stack, lab_port=port)
         cluster.up(if_exists=IfExists.REFUSE)
         lab = cluster.lab
-    named = f" --name {name}" if name != topo.name else ""
     print(
         f"[{name}] JupyterLab on {topo.controller} ({topo.engine_count} engines; notebooks in {notebook.NOTEBOOKS}).\n"
         f"Open:\n  {lab.url}\n"
         f"It is served on {notebook.HOST} only, with a token made for this cluster. "
-        f"Stop it with `testbed down {topo.name}{named}`.",
+        f"Stop it with `testbed down {topo.name}{_name_arg(name, topo.name)}`.",
         flush=True,
     )
     return 0
+
+
+def _name_arg(name: str, topo_name: str) -> str:
+    """`` --name NAME`` for a command line, when the cluster is not named after its topology."""
+    return "" if name == topo_name else f" --name {name}"
+
+
+def _running_lab(topo: topology.Topology, name: str, log, stack: stacks.Stack | None = None) -> notebook.Lab:
+    """The lab of running cluster ``name``; one line when it was brought up without one."""
+    lab = notebook.Lab.find(attach(topo, name=name, log=log, stack=stack))
+    if lab is None:
+        raise TestbedError(
+            f"cluster {name!r} is up without a lab (`testbed up` started it): `testbed down --name {name}`, "
+            f"then `testbed notebook {topo.name}`; or give another --name"
+        )
+    return lab
 
 
 def _execute_notebook(args, topo: topology.Topology, name: str) -> int:
@@ -163,12 +172,9 @@ def _execute_notebook(args, topo: topology.Topology, name: str) -> int:
     if not is_up(name):
         raise TestbedError(
             f"no cluster named {name!r} is up to run {nb} on: `testbed notebook {topo.name}"
-            f"{'' if name == topo.name else ' --name ' + name}` brings it up with a lab"
+            f"{_name_arg(name, topo.name)}` brings it up with a lab"
         )
-    cluster = attach(topo, name=name, log=_log_to(sys.stderr))
-    lab = notebook.Lab.find(cluster)
-    if lab is None:
-        raise TestbedError(f"cluster {name!r} is up without a lab (`testbed up` started it): no notebooks there")
+    lab = _running_lab(topo, name, _log_to(sys.stderr))
     t = time.monotonic()
     try:
         executed = lab.execute(nb)
@@ -293,7 +299,7 @@ def cmd_status(args) -> int:
         print(f"{name}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
         lab_port = next((ct.labels[labels.LAB_PORT] for ct in ctrs if labels.LAB_PORT in ct.labels), None)
         if lab_port:
-            named = "" if name == topo_name else f" --name {name}"
+            named = _name_arg(name, topo_name)
             print(f"  JupyterLab on {notebook.HOST}:{lab_port} (`testbed notebook {topo_name}{named}` prints its URL)")
         try:
             cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)

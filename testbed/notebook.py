@@ -183,7 +183,8 @@ class Lab:
         )
         ctl = self.cluster.controller
         res = ctl.exec(["python3", "-c", code, str(NOTEBOOKS / notebook), str(out), str(timeout), str(NOTEBOOKS)])
-        doc = json.loads(ctl.read(out)) if ctl.exec(["test", "-f", str(out)]).code == 0 else {}
+        written = ctl.exec(["cat", str(out)])  # absent when the notebook could not even be read
+        doc = json.loads(written.out) if written.code == 0 else {}
         if res.code:
             last = (res.err.strip().splitlines() or ["exit " + str(res.code)])[-1]
             raise NotebookFailed(f"{notebook}: {last[:300]}", doc)
