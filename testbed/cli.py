@@ -27,9 +27,9 @@ import threading
 import time
 from pathlib import Path
 
-from . import docker_env, images, labels, notebook, placement, programs, slurm, stacks, topology
+from . import docker_env, images, labels, notebook, placement, programs, slurm, stacks, swarm, topology
 from .checks import compare, format_table
-from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, session
+from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, project_name, session
 from .errors import TestbedError
 from .expect import derive
 
@@ -106,9 +106,18 @@ def _hints(topo: topology.Topology, name: str, stack: stacks.Stack = stacks.DEFA
     )
 
 
+def _swarm_kw(args, topo: topology.Topology) -> dict:
+    """--swarm and --place, for a Cluster or a session."""
+    place = swarm.parse_place(args.place, list(topo.nodes))
+    if place and not args.swarm:
+        raise TestbedError("--place puts nodes on swarm nodes: give --swarm as well")
+    return {"on_swarm": args.swarm, "place": place}
+
+
 def cmd_up(args) -> int:
     topo = _topology(args)
-    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stacks.get(args.mpi))
+    kw = _swarm_kw(args, topo)
+    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stacks.get(args.mpi), **kw)
     cluster.up(if_exists=IfExists.REFUSE)
     try:
         report = cluster.report(topo.scatter)
@@ -199,7 +208,8 @@ def cmd_check(args) -> int:
         raise TestbedError("--scatter takes a length >= 0")
     log = _log_to(sys.stderr if args.json else sys.stdout)
     stack = stacks.get(args.mpi) if args.mpi else None
-    with session(topo, name, log=log, stack=stack) as cluster:  # a running cluster keeps its own sizes
+    kw = _swarm_kw(args, topo)
+    with session(topo, name, log=log, stack=stack, **kw) as cluster:  # a running cluster keeps its own sizes
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
                 f"cluster {name!r} is up with engines {','.join(map(str, cluster.topology.counts))}, "
@@ -239,7 +249,7 @@ def cmd_run(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
     stack = stacks.get(args.mpi) if args.mpi else None
-    with session(topo, name, engines=False, log=log, stack=stack) as cluster:
+    with session(topo, name, engines=False, log=log, stack=stack, **_swarm_kw(args, topo)) as cluster:
         across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where} (in {workdir})")
@@ -285,19 +295,42 @@ def shell_argv(container_id: str, command: str | None, tty: bool) -> list[str]:
     return cmd + ["ipython", "--no-banner", "-i", "-c", setup]
 
 
+def _clusters(c) -> dict[str, tuple[dict, list[str]]]:
+    """name -> (labels, "node (state)" each) of every cluster up: compose projects on this host, and
+    swarm stacks when this engine is a swarm manager (their nodes may be on other hosts)."""
+    out: dict[str, tuple[dict, list[str]]] = {}
+    for name, ctrs in docker_env.running_clusters(c).items():
+        if ctrs[0].labels.get(labels.BACKEND) != "swarm":  # the lab's port is on the controller node's only
+            merged = {k: v for ct in reversed(ctrs) for k, v in ct.labels.items()}
+            out[name] = (merged, [f"{labels.node_of(ct.labels, ct.name)} ({ct.status})" for ct in ctrs])
+    for svc in docker_env.swarm_services(c):
+        found = svc.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Labels") or {}
+        name = found.get(labels.CLUSTER, "?")
+        if name not in out:
+            out[name] = (found, [f"{n} ({state} on {host})" for n, state, host in swarm.stack_nodes(c, name)])
+    return out
+
+
 def cmd_status(args) -> int:
     c = docker_env.client()
-    clusters = docker_env.running_clusters(c)
+    if args.swarm:
+        swarm.require_manager(c)
+        print("swarm nodes:")
+        for line in swarm.swarm_nodes(c):
+            print(f"  {line}")
+    clusters = _clusters(c)
+    if args.swarm:
+        clusters = {n: v for n, v in clusters.items() if v[0].get(labels.BACKEND) == "swarm"}
     if not clusters:
-        print("no ipp-testbed cluster is up")
+        print("no ipp-testbed cluster is up" + (" on the swarm" if args.swarm else ""))
         return 0
-    for name, ctrs in sorted(clusters.items()):
-        found = ctrs[0].labels
+    for name, (found, nodes) in sorted(clusters.items()):
         topo_name = found.get(labels.TOPOLOGY, "?")
-        nodes = ", ".join(f"{ct.labels.get(labels.COMPOSE_SERVICE, ct.name)} ({ct.status})" for ct in ctrs)
         mpi = found.get(labels.MPI, stacks.DEFAULT.name)
-        print(f"{name}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; nodes: {nodes}")
-        lab_port = next((ct.labels[labels.LAB_PORT] for ct in ctrs if labels.LAB_PORT in ct.labels), None)
+        where = f" (swarm stack {project_name(name)})" if found.get(labels.BACKEND) == "swarm" else ""
+        print(f"{name}{where}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; "
+              f"nodes: {', '.join(nodes)}")
+        lab_port = found.get(labels.LAB_PORT)
         if lab_port:
             named = _name_arg(name, topo_name)
             print(f"  JupyterLab on {notebook.HOST}:{lab_port} (`testbed notebook {topo_name}{named}` prints its URL)")
@@ -320,13 +353,18 @@ def cmd_status(args) -> int:
 def cmd_down(args) -> int:
     name = check_name(args.name or args.topology)
     c = docker_env.client()
+    if args.swarm:
+        swarm.require_manager(c)
     ctrs = docker_env.cluster_containers(c, name)
-    if not ctrs:
+    found = ctrs[0].labels if ctrs else docker_env.cluster_labels(c, name)
+    if found is None:
         print(f"no cluster named {name!r} is up")
         # still sweep networks/volumes a crash may have left
         docker_env.clean(c, name)
         return 0
-    topo_name = ctrs[0].labels.get(labels.TOPOLOGY, args.topology)
+    if args.swarm and found.get(labels.BACKEND) != "swarm":
+        raise TestbedError(f"cluster {name!r} is a compose project on this host, not a swarm stack: leave out --swarm")
+    topo_name = found.get(labels.TOPOLOGY, args.topology)
     try:
         topo = topology.load(topo_name)
         Cluster(topo, name=name, log=_log_to(sys.stdout)).down()
@@ -435,12 +473,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"MPI stack: {', '.join(stacks.STACKS)} (default {stacks.DEFAULT.name}, "
                        "or the running cluster's)")
 
+    def swarm_args(s, place=True):
+        s.add_argument("--swarm", action="store_true",
+                       help="on the swarm this Docker engine manages: the nodes are a stack's services (README, Swarm)")
+        if place:
+            s.add_argument("--place", action="append", metavar="NODE=VALUE",
+                           help="with --swarm: run NODE on the swarm nodes labelled ipp-testbed.host=VALUE "
+                           "(repeat for more nodes)")
+
     s = sub.add_parser("up", help="bring a topology up and wait for all its engines")
     topo_args(s)
+    swarm_args(s)
     s.set_defaults(func=cmd_up)
 
     s = sub.add_parser("check", help="run the lecture's workloads and compare with the derived values")
     topo_args(s)
+    swarm_args(s)
     s.add_argument("--scatter", type=int, help="length of the scattered np.arange (default: the topology's)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     s.set_defaults(func=cmd_check)
@@ -452,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    swarm_args(s)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("shell", help="IPython on the controller node with rc and dview")
@@ -468,11 +517,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_notebook)
 
     s = sub.add_parser("status", help="running clusters and their engines")
+    swarm_args(s, place=False)
     s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("down", help="remove a cluster")
     s.add_argument("topology", nargs="?", default="single-world", help="topology (cluster) name")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
+    swarm_args(s, place=False)
     s.set_defaults(func=cmd_down)
 
     s = sub.add_parser("faults", help="inject the fault catalogue into fresh clusters of a topology, check what holds")

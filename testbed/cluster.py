@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from . import docker_env, expect, images, labels, launch, notebook, placement, slurm, ssh, stacks
+from . import docker_env, expect, images, labels, launch, notebook, placement, slurm, ssh, stacks, swarm
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
@@ -90,6 +90,8 @@ class Cluster:
         register_timeout: float | None = None,
         stack: stacks.Stack = stacks.DEFAULT,
         lab_port: int | None = None,
+        on_swarm: bool = False,
+        place: dict[str, str] | None = None,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
@@ -100,7 +102,18 @@ class Cluster:
         # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
         self.lab_port = lab_port
         self.lab: notebook.Lab | None = None
-        self.backend = ComposeBackend(topology, self.name, self.image, stack.name, overrides=self._overrides())
+        # on_swarm: the nodes are a swarm stack's services (place: node -> swarm node label), else a
+        # compose project on this host
+        self.on_swarm = on_swarm
+        if on_swarm and lab_port:
+            raise TestbedError("the lab publishes a port on this host: on a swarm, bring the cluster up without one")
+        if place and not on_swarm:
+            raise TestbedError("--place puts nodes on swarm nodes: give --swarm as well")
+        args = (topology, self.name, self.image, stack.name)
+        self.backend = (
+            swarm.SwarmBackend(*args, overrides=self._overrides(), place=place) if on_swarm
+            else ComposeBackend(*args, overrides=self._overrides())
+        )  # fmt: skip
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self.attached = False  # True: found running (attach), not brought up by this object
@@ -157,7 +170,10 @@ class Cluster:
         docker_env.require_compose()
         c = self.backend.docker
         remedy = "make images" + ("" if self.stack is stacks.DEFAULT else f" MPI={self.stack.name}")
-        docker_env.require_image(c, self.image, remedy)
+        if self.on_swarm:
+            swarm.require_manager(c)
+        if not self.on_swarm or len(c.nodes.list()) == 1:  # on several swarm nodes, each says it for itself
+            docker_env.require_image(c, self.image, remedy)
         if self.lab_port:
             docker_env.require_image(c, images.lab_image(self.stack), "testbed notebook (it builds the lab image)")
         # any labelled remainder counts, not only containers: a bring-up killed early may leave
@@ -204,7 +220,7 @@ class Cluster:
         topo = self.topology
         self.log(
             f"[{self.name}] starting node(s) {', '.join(topo.nodes)} ({self.stack.title}; "
-            f"compose project {project_name(self.name)})"
+            f"{'swarm stack' if self.on_swarm else 'compose project'} {project_name(self.name)})"
         )
         t = time.monotonic()
         self.backend.start()
@@ -448,23 +464,23 @@ class Cluster:
         return note
 
 
-def _running(name: str) -> list:
-    return docker_env.cluster_containers(docker_env.client(), check_name(name), all=False)
+def _running(name: str) -> dict | None:
+    """The labels of running cluster ``name``, or None."""
+    return docker_env.cluster_labels(docker_env.client(), check_name(name))
 
 
 def is_up(name: str) -> bool:
-    return bool(_running(name))
+    return _running(name) is not None
 
 
 def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
     """A Cluster object for a cluster that is already up, with the counts it was started with."""
     cluster_name = check_name(name or topology.name)
-    ctrs = _running(cluster_name)
-    if not ctrs:
+    found = _running(cluster_name)
+    if found is None:
         raise TestbedError(
             f"no cluster named {cluster_name!r} is up: `testbed up {topology.name} --name {cluster_name}`"
         )
-    found = ctrs[0].labels
     if found.get(labels.TOPOLOGY, topology.name) != topology.name:
         raise TestbedError(f"cluster {cluster_name!r} runs topology {found[labels.TOPOLOGY]!r}, not {topology.name!r}")
     counts = found.get(labels.COUNTS)
@@ -477,7 +493,14 @@ def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
             f"cluster {cluster_name!r} runs MPI stack {stack.name}, not {wanted.name}: "
             f"`testbed down --name {cluster_name}` first, or leave out --mpi"
         )
-    cluster = Cluster(topology, name=cluster_name, stack=stack, **kw)
+    on_swarm = found.get(labels.BACKEND) == "swarm"
+    if kw.pop("on_swarm", False) and not on_swarm:
+        raise TestbedError(
+            f"cluster {cluster_name!r} is a compose project on this host, not a swarm stack: "
+            f"`testbed down --name {cluster_name}` first, or leave out --swarm"
+        )
+    kw.pop("place", None)  # its nodes are where they were placed
+    cluster = Cluster(topology, name=cluster_name, stack=stack, on_swarm=on_swarm, **kw)
     cluster.attached = True
     return cluster
 

@@ -2,8 +2,8 @@
 
 testcontainers' ``DockerCompose`` runs ``docker compose up --wait`` on the topology's
 file, with the cluster's name, image and labels in an env file; ``node(service)``
-returns a handle on a running container of the project. Another backend (a Swarm
-stack) gives the same handles, so nothing above it changes.
+returns a handle on a running container of the project. The other backend, a Swarm
+stack (``testbed.swarm``), gives the same handles, so nothing above it changes.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def project_name(cluster: str) -> str:
     return f"ipp-testbed-{cluster}"
 
 
-class ComposeBackend:
+class Backend:
+    """What both backends share: the topology file, its overrides and the cluster's env file."""
+
     def __init__(self, topology: Topology, name: str, image: str, mpi: str, overrides: dict | None = None):
         self.topology = topology
         self.name = name
@@ -34,7 +36,6 @@ class ComposeBackend:
         # image and published port on the controller node)
         self.overrides = overrides or {}
         self._docker = None
-        self._compose = None
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     @property
@@ -77,6 +78,12 @@ class ComposeBackend:
             f"TESTBED_MPI={self.mpi}\n"
         )
         return str(path)
+
+
+class ComposeBackend(Backend):
+    """The nodes as a Compose v2 project on this host."""
+
+    _compose = None
 
     def _project(self):
         if self._compose is None:

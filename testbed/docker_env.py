@@ -8,6 +8,7 @@ import subprocess
 
 from . import labels
 from .errors import TestbedError
+from .waiting import NotYet, poll
 
 # testcontainers' Ryuk reaper needs an image pull; this testbed cleans up by
 # label itself (see clean()), so Ryuk stays off everywhere.
@@ -86,27 +87,78 @@ def leftovers(c, name: str) -> dict[str, int]:
         "containers": len(c.containers.list(all=True, sparse=True, filters={"label": label})),
         "networks": len(c.networks.list(filters={"label": label})),
         "volumes": len(c.volumes.list(filters={"label": label})),
+        **({"services": n} if (n := len(swarm_services(c, name))) else {}),
     }
 
 
+def cluster_labels(c, name: str) -> dict | None:
+    """The labels of running cluster ``name`` (topology, counts, MPI stack, backend): from one of its
+    containers on this host, else from one of its swarm services; None when it is not up."""
+    running = cluster_containers(c, name, all=False)
+    if running:
+        return dict(running[0].labels)
+    for svc in swarm_services(c, name):
+        return dict(svc.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Labels") or {})
+    return None
+
+
+def swarm_info(c) -> dict:
+    return c.info().get("Swarm") or {}
+
+
+def is_manager(c) -> bool:
+    """Is this engine a manager of an active swarm (may it list and remove services)?"""
+    info = swarm_info(c)
+    return info.get("LocalNodeState") == "active" and bool(info.get("ControlAvailable"))
+
+
+def swarm_services(c, name: str | None = None) -> list:
+    """The swarm services labelled for cluster ``name`` (or any); none when this engine is no manager."""
+    if not is_manager(c):
+        return []
+    label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
+    return c.services.list(filters={"label": label})
+
+
+NETWORK_GONE_TIMEOUT = 30.0  # s: a swarm network is removable only once its tasks' endpoints are gone
+
+
 def clean(c, name: str | None = None) -> dict[str, int]:
-    """Remove every container, network and volume labelled for ``name`` (or any cluster)."""
+    """Remove every swarm service, container, network and volume labelled for ``name`` (or any cluster)."""
     from docker.errors import APIError, NotFound
 
     label = f"{labels.CLUSTER}={name}" if name else labels.CLUSTER
     removed = {"containers": 0, "networks": 0, "volumes": 0}
+    services = swarm_services(c, name)
+    for svc in services:  # first, or a service would start its task again
+        try:
+            svc.remove()
+            removed["services"] = removed.get("services", 0) + 1
+        except NotFound:
+            pass
     for ctr in cluster_containers(c, name):
         try:
             ctr.remove(force=True, v=True)
             removed["containers"] += 1
         except NotFound:
             pass
-    for net in c.networks.list(filters={"label": label}):
-        try:
-            net.remove()
-            removed["networks"] += 1
-        except (NotFound, APIError):
-            pass
+    def networks_gone() -> bool:
+        for net in c.networks.list(filters={"label": label}):
+            try:
+                net.remove()
+                removed["networks"] += 1
+            except NotFound:
+                pass
+            except APIError:
+                if not services:
+                    continue
+                raise NotYet(f"network {net.name} still has endpoints") from None
+        return True
+
+    try:  # a swarm network outlives its services for a moment: wait for it; a local one is tried once
+        poll(networks_gone, timeout=NETWORK_GONE_TIMEOUT, what="the cluster's swarm network removed", interval=0.5)
+    except TestbedError:
+        pass  # left for the next clean; the removed counts say what went
     for vol in c.volumes.list(filters={"label": label}):
         try:
             vol.remove(force=True)

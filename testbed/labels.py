@@ -14,3 +14,14 @@ IMAGE_ROLE = "ipp-testbed.image"  # on an image of the testbed: "node" or "lab"
 COMPOSE_PROJECT = "com.docker.compose.project"  # set by Compose
 COMPOSE_SERVICE = "com.docker.compose.service"  # set by Compose: the node's service name
 LAB_PORT = "ipp-testbed.lab-port"  # on a lab node: the host port its JupyterLab is published on
+NODE = "ipp-testbed.node"  # on a swarm node container: the topology's node (service) it is
+BACKEND = "ipp-testbed.backend"  # "swarm" on a cluster deployed as a swarm stack (compose sets none)
+SWARM_SERVICE = "com.docker.swarm.service.name"  # set by Swarm: <stack>_<node>
+# labels of a swarm node (the machine), set by its admin with `docker node update --label-add`
+SWARM_PLACE = "ipp-testbed.host"  # `--place NODE=VALUE` puts a node on the swarm nodes labelled VALUE
+SWARM_ENDPOINT = "ipp-testbed.docker"  # the Docker endpoint (ssh://, tcp://) the testbed execs through
+
+
+def node_of(labels: dict, default: str = "?") -> str:
+    """The topology node (service) a container is, under compose or on a swarm."""
+    return labels.get(COMPOSE_SERVICE) or labels.get(NODE) or default

@@ -155,6 +155,9 @@ def test_a_missing_image_is_one_line_with_the_command_that_builds_it(monkeypatch
     class Client:
         images, containers = Images(), Containers()
 
+        def info(self):  # no swarm here
+            return {"Swarm": {"LocalNodeState": "inactive"}}
+
     monkeypatch.setattr("testbed.docker_env.client", lambda: Client())
     monkeypatch.setattr("testbed.docker_env.require_compose", lambda: None)
     monkeypatch.setattr("testbed.compose.ComposeBackend.start", lambda self: created.append("compose up"))
