@@ -377,8 +377,9 @@ def cmd_down(args) -> int:
 def cmd_clean(args) -> int:
     c = docker_env.client()
     removed = docker_env.clean(c)
+    services = f"{removed['services']} swarm service(s), " if removed.get("services") else ""
     print(
-        f"removed {removed['containers']} container(s), {removed['networks']} network(s), "
+        f"removed {services}{removed['containers']} container(s), {removed['networks']} network(s), "
         f"{removed['volumes']} volume(s) labelled {labels.CLUSTER}"
     )
     return 0

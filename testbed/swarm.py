@@ -152,6 +152,13 @@ class SwarmBackend(Backend):
         """``docker stack deploy``, then wait until every node's task runs (or one failed)."""
         c = self.docker
         require_manager(c)
+        if self.place:  # a constraint no node meets would leave the task pending, silently
+            have = {(n.attrs["Spec"].get("Labels") or {}).get(labels.SWARM_PLACE) for n in c.nodes.list()}
+            for value in sorted(set(self.place.values()) - have):
+                raise TestbedError(
+                    f"no swarm node is labelled {labels.SWARM_PLACE}={value} (--place): `docker node update "
+                    f"--label-add {labels.SWARM_PLACE}={value} NODE`; `testbed status --swarm` lists the nodes"
+                )
         path = self._tmpdir() / "stack.yaml"
         path.write_text(yaml.safe_dump(self.rendered(), sort_keys=False))
         argv = ["docker", "stack", "deploy", "--resolve-image", "never", "-c", str(path), self.stack]
