@@ -27,7 +27,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import docker_env, images, labels, notebook, placement, programs, slurm, stacks, swarm, topology
+from . import dind, docker_env, images, labels, notebook, placement, programs, slurm, stacks, swarm, topology
 from .checks import compare, format_table
 from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, project_name, session
 from .errors import TestbedError
@@ -300,6 +300,8 @@ def _clusters(c) -> dict[str, tuple[dict, list[str]]]:
     swarm stacks when this engine is a swarm manager (their nodes may be on other hosts)."""
     out: dict[str, tuple[dict, list[str]]] = {}
     for name, ctrs in docker_env.running_clusters(c).items():
+        if any(ct.labels.get(labels.ROLE) == "swarm-host" for ct in ctrs):
+            continue  # the Docker hosts of `testbed dind`, not a cluster of nodes
         if ctrs[0].labels.get(labels.BACKEND) != "swarm":  # the lab's port is on the controller node's only
             merged = {k: v for ct in reversed(ctrs) for k, v in ct.labels.items()}
             out[name] = (merged, [f"{labels.node_of(ct.labels, ct.name)} ({ct.status})" for ct in ctrs])
@@ -319,6 +321,11 @@ def cmd_status(args) -> int:
         for line in swarm.swarm_nodes(c):
             print(f"  {line}")
     clusters = _clusters(c)
+    for name in sorted(docker_env.running_clusters(c)):
+        hosts = dind.DindSwarm.find(name)
+        if hosts:
+            print(f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
+                  + ", ".join(f"{h.name} {h.endpoint}" for h in hosts))  # fmt: skip
     if args.swarm:
         clusters = {n: v for n, v in clusters.items() if v[0].get(labels.BACKEND) == "swarm"}
     if not clusters:
@@ -381,6 +388,26 @@ def cmd_clean(args) -> int:
     print(
         f"removed {services}{removed['containers']} container(s), {removed['networks']} network(s), "
         f"{removed['volumes']} volume(s) labelled {labels.CLUSTER}"
+    )
+    return 0
+
+
+def cmd_dind(args) -> int:
+    log = _log_to(sys.stdout)
+    if args.action == "down":
+        removed = dind.DindSwarm(args.name, log=log).down()
+        print(f"[{args.name}] removed {removed['containers']} Docker host(s), their network and storage")
+        return 0
+    chosen = list(stacks.STACKS.values()) if args.mpi == "all" else [stacks.get(args.mpi)]
+    swarm_hosts = dind.DindSwarm(args.name, hosts=args.hosts, log=log).up([s.image for s in chosen])
+    first = swarm_hosts[0]
+    places = " ".join(f"--place node{i}={h.name}" for i, h in enumerate(swarm_hosts, 1))
+    print(
+        f"[{args.name}] up. Point the testbed (and docker) at its manager, then deploy with --swarm:\n"
+        f"  export DOCKER_HOST={first.endpoint}\n"
+        f"  testbed check wide-world --swarm {places}\n"
+        f"  testbed status --swarm\n"
+        f"Remove it with `testbed dind down{_name_arg(args.name, dind.DEFAULT_NAME)}` (with DOCKER_HOST unset)."
     )
     return 0
 
@@ -546,6 +573,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
                    help="MPI stack, or all: each into OUT/<stack>/ and one summary with a column per stack")
     s.set_defaults(func=cmd_reproduce)
+
+    s = sub.add_parser("dind", help="a swarm of Docker hosts in containers on this machine (Docker-in-Docker)")
+    s.add_argument("action", choices=["up", "down"])
+    s.add_argument("--hosts", type=int, default=3, help=f"how many Docker hosts (1 to {dind.MAX_HOSTS}; default 3)")
+    s.add_argument("--name", default=dind.DEFAULT_NAME, help=f"its name (default {dind.DEFAULT_NAME})")
+    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
+                   help=f"the node image(s) copied into every host (default {stacks.DEFAULT.name})")
+    s.set_defaults(func=cmd_dind)
 
     s = sub.add_parser("clean", help="remove every container, network and volume of any testbed cluster")
     s.set_defaults(func=cmd_clean)

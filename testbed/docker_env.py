@@ -153,6 +153,9 @@ def clean(c, name: str | None = None) -> dict[str, int]:
                 if not services:
                     continue
                 raise NotYet(f"network {net.name} still has endpoints") from None
+        # a swarm network is removed from the swarm at once, and from this engine a moment later
+        if services and (left := c.networks.list(filters={"label": label})):
+            raise NotYet(f"network {left[0].name} still listed")
         return True
 
     try:  # a swarm network outlives its services for a moment: wait for it; a local one is tried once

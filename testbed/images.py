@@ -283,3 +283,27 @@ def build_lab(stack: stacks.Stack = stacks.DEFAULT, force: bool = False, log: Ca
     except Exception:  # noqa: BLE001 - best effort
         pass
     return {"built": True, "seconds": time.monotonic() - t0, "size_mb": res["size_mb"]}
+
+
+# -- the Docker-in-Docker host image (testbed.dind) ------------------------------------------------
+DIND_IMAGE = "ipp-testbed/dind:bookworm"
+DIND_DIR = DOCKER_DIR / "dind"
+
+
+def build_dind(force: bool = False, log: Callable[[str], None] = print) -> dict:
+    """The image of a Docker host in a container (Debian's docker.io on the base image)."""
+    c = docker_env.client()
+    t0 = time.monotonic()
+    base_id = ensure_base(c, log)
+    h = hashlib.sha256(base_id.encode())
+    h.update((DIND_DIR / "Dockerfile").read_bytes())
+    want = h.hexdigest()[:16]
+    if not force and (done := _up_to_date(c, DIND_IMAGE, want, t0, log)):
+        return done
+    log(f"[images] building {DIND_IMAGE}: Debian's docker.io (docker/dind/Dockerfile; about a minute)")
+    res = docker_build(
+        c, DIND_IMAGE, root=DIND_DIR, dockerfile="Dockerfile", args={"BASE_IMAGE": BASE_IMAGE},
+        labels={labels.IMAGE_INPUTS: want, labels.IMAGE_ROLE: "dind"}, log=log,
+    )  # fmt: skip
+    log(f"[images] built {DIND_IMAGE} in {res['seconds']:.0f}s: {res['size_mb']:.0f} MB")
+    return {"built": True, "seconds": time.monotonic() - t0, "size_mb": res["size_mb"]}

@@ -25,3 +25,4 @@ SWARM_ENDPOINT = "ipp-testbed.docker"  # the Docker endpoint (ssh://, tcp://) th
 def node_of(labels: dict, default: str = "?") -> str:
     """The topology node (service) a container is, under compose or on a swarm."""
     return labels.get(COMPOSE_SERVICE) or labels.get(NODE) or default
+ROLE = "ipp-testbed.role"  # "swarm-host" on a Docker-in-Docker host of `testbed dind`

@@ -132,6 +132,10 @@ class SwarmBackend(Backend):
     def __init__(self, *args, place: Mapping[str, str] | None = None, **kw):
         super().__init__(*args, **kw)
         self.place = dict(place or {})
+        unknown = sorted(set(self.place) - set(self.topology.nodes))
+        if unknown:
+            nodes = ", ".join(self.topology.nodes)
+            raise TestbedError(f"place: the topology has no node {unknown[0]!r} (its nodes: {nodes})")
         self.stack = project_name(self.name)
         self._clients: dict[str, object] = {}
         self._node_names: dict[str, str] = {}

@@ -93,8 +93,10 @@ def test_nodes_are_swarm_tasks_placed_by_label(swarm, capsys):
     spec_before = dict(node.attrs["Spec"])
     topo = topology.load("remote-engines")
     # a label no node has: refused at once, nothing deployed
+    with pytest.raises(TestbedError, match="the topology has no node 'node1'"):
+        Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"node1": "it-here"})
     with pytest.raises(TestbedError, match=f"no swarm node is labelled {labels.SWARM_PLACE}=it-nowhere"):
-        Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"node1": "it-nowhere"}).up(
+        Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"laptop": "it-nowhere"}).up(
             if_exists=IfExists.REPLACE
         )
     assert docker_env.leftovers(c, PREFIX + "place") == {"containers": 0, "networks": 0, "volumes": 0}
@@ -102,10 +104,10 @@ def test_nodes_are_swarm_tasks_placed_by_label(swarm, capsys):
     spec["Labels"] = {**(spec.get("Labels") or {}), labels.SWARM_PLACE: "it-here"}
     node.update(spec)
     try:
-        cluster = Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"node1": "it-here"})
+        cluster = Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"laptop": "it-here"})
         cluster.up(if_exists=IfExists.REPLACE)
         try:
-            svc = c.services.get(f"ipp-testbed-{cluster.name}_node1")
+            svc = c.services.get(f"ipp-testbed-{cluster.name}_laptop")
             constraints = svc.attrs["Spec"]["TaskTemplate"]["Placement"]["Constraints"]
             assert constraints == [f"node.labels.{labels.SWARM_PLACE} == it-here"]
             for n in topo.nodes:  # every node is the container of a swarm task
@@ -113,7 +115,7 @@ def test_nodes_are_swarm_tasks_placed_by_label(swarm, capsys):
             assert cli.main(["status", "--swarm"]) == 0
             out = capsys.readouterr().out
             assert f"{cluster.name} (swarm stack ipp-testbed-{cluster.name})" in out
-            assert "node1 (running on " in out and f"{labels.SWARM_PLACE}=it-here" in out
+            assert "laptop (running on " in out and f"{labels.SWARM_PLACE}=it-here" in out
         finally:
             cluster.down()
     finally:
