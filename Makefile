@@ -21,16 +21,21 @@ BENCH       ?=
 RUNS        ?= 5
 BENCH_ARGS  ?=
 PORT        ?=
+SWARM       ?=
+PLACE       ?=
+HOSTS       ?= 3
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
 scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 mpi_arg     := $(if $(MPI),--mpi $(MPI))
 port_arg    := $(if $(PORT),--port $(PORT))
+# SWARM=1: on the swarm this Docker engine manages; PLACE="node1=hostA node2=hostB"
+swarm_arg   := $(if $(SWARM),--swarm) $(foreach p,$(PLACE),--place $(p))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults \
-        clean reproduce bench test test-unit test-integration lint images-all
+        clean reproduce bench test test-unit test-integration lint images-all swarm-dind swarm-dind-down
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -39,6 +44,7 @@ help: ## list the targets
 	@echo
 	@echo "Variables: TOPOLOGY=$(TOPOLOGY)  NAME=<cluster name>  ENGINES=<per group, e.g. 3,2>  SCATTER=<N>"
 	@echo "           MPI=openmpi4 (default) | openmpi5 | mpich   (images: also MPI=all)"
+	@echo "           SWARM=1 (on a swarm)  PLACE=\"node1=hostA ...\"  HOSTS=3 (swarm-dind)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ ! -x $(VENV)/bin/python ]; then \
@@ -66,7 +72,7 @@ topologies: venv ## list the topologies
 	@$(TESTBED) topologies
 
 cluster-up: images ## bring TOPOLOGY up and wait for its engines
-	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg)
+	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(swarm_arg)
 
 cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster
 	@$(TESTBED) down $(TOPOLOGY) $(name_arg)
@@ -78,16 +84,16 @@ shell: venv ## IPython on the controller node of a running cluster, with rc and 
 	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg)
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
-	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg)
+	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(swarm_arg)
 
 faults: images ## inject the fault catalogue into TOPOLOGY (ONLY=engine-killed,...) -> table, results/faults.json
 	@$(TESTBED) faults $(TOPOLOGY) $(if $(ONLY),--only $(ONLY)) $(mpi_arg) --out $(OUT)
 
 run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
-	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg)
+	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg) $(swarm_arg)
 
 status: venv ## running clusters and their engines
-	@$(TESTBED) status
+	@$(TESTBED) status $(if $(SWARM),--swarm)
 
 clean: ## remove every container, network and volume labelled ipp-testbed.cluster
 	@if [ -x $(TESTBED) ]; then $(TESTBED) clean; else \
@@ -107,6 +113,12 @@ images-all: venv compose ## the node images of every MPI stack (openmpi4, openmp
 
 lab-image: images ## the lab image of MPI: JupyterLab and notebooks/ on the node image (`notebook` builds it itself)
 	@$(TESTBED) images --lab $(mpi_arg)
+
+swarm-dind: images ## a swarm of HOSTS Docker hosts in containers on this machine (Docker-in-Docker; README, Swarm)
+	@$(TESTBED) dind up --hosts $(HOSTS) $(if $(MPI),--mpi $(MPI)) $(name_arg)
+
+swarm-dind-down: venv ## remove the Docker-in-Docker swarm (run with DOCKER_HOST unset)
+	@$(TESTBED) dind down $(name_arg)
 
 browser: ## Debian's chromium on this host, for the notebooks' browser test (apt; nothing when present)
 	@bash docker/install-chromium.sh

@@ -276,12 +276,13 @@ def cmd_run(args) -> int:
 def cmd_shell(args) -> int:
     topo = topology.load(args.topology)
     cluster = attach(topo, name=args.name, stack=stacks.get(args.mpi) if args.mpi else None)
-    argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty())
+    host = cluster.backend.endpoint_of(topo.controller)  # a swarm node on another host: its engine
+    argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty(), host)
     os.execvp(shutil.which("docker") or "docker", argv)
     return 0  # not reached
 
 
-def shell_argv(container_id: str, command: str | None, tty: bool) -> list[str]:
+def shell_argv(container_id: str, command: str | None, tty: bool, host: str | None = None) -> list[str]:
     """``docker exec`` into the controller node: IPython with rc and dview, or ``command`` run by python3."""
     setup = (
         "import ipyparallel as ipp, numpy as np; "
@@ -289,7 +290,8 @@ def shell_argv(container_id: str, command: str | None, tty: bool) -> list[str]:
         "print(f'connected: rc.ids = {rc.ids}; dview = rc[:]; workloads in the cwd, "
         "e.g. dview.run(\"psum.py\")')"
     )
-    cmd = ["docker", "exec", "-u", "mpi", "-w", str(WORKLOADS), "-it" if tty else "-i", container_id]
+    engine = ["-H", host] if host else []
+    cmd = ["docker", *engine, "exec", "-u", "mpi", "-w", str(WORKLOADS), "-it" if tty else "-i", container_id]
     if command:
         return cmd + ["python3", "-c", setup + "\n" + command]
     return cmd + ["ipython", "--no-banner", "-i", "-c", setup]

@@ -80,6 +80,11 @@ class Backend:
         return str(path)
 
 
+    def endpoint_of(self, service: str) -> str | None:
+        """The Docker endpoint of node ``service`` when it is not this engine (see the swarm backend)."""
+        return None
+
+
 class ComposeBackend(Backend):
     """The nodes as a Compose v2 project on this host."""
 

@@ -138,6 +138,7 @@ class SwarmBackend(Backend):
             raise TestbedError(f"place: the topology has no node {unknown[0]!r} (its nodes: {nodes})")
         self.stack = project_name(self.name)
         self._clients: dict[str, object] = {}
+        self._endpoints: dict[str, str] = {}  # swarm node id -> the engine it was reached through
         self._node_names: dict[str, str] = {}
 
     def rendered(self) -> dict:
@@ -237,7 +238,17 @@ class SwarmBackend(Backend):
                 why = str(e).strip()[-200:]
                 raise TestbedError(f"cannot reach the Docker engine of swarm node {host} ({endpoint}): {why}") from None
             self._clients[node_id] = client
+            self._endpoints[node_id] = endpoint
         return self._clients[node_id]
+
+    def endpoint_of(self, service: str) -> str | None:
+        """The Docker endpoint node ``service`` is reached through, or None for this engine."""
+        svc = self._service(service)
+        task = _latest_task(svc) if svc else None
+        if not task:
+            return None
+        self._client_for(task["NodeID"], service)
+        return self._endpoints.get(task["NodeID"])
 
     def node(self, service: str) -> Node:
         svc = self._service(service)

@@ -81,6 +81,9 @@ def test_shell_command_runs_python_not_ipython():
     assert "ipython" not in argv
     argv = cli.shell_argv("ctr123", None, tty=True)
     assert "-it" in argv and argv[argv.index("ctr123") + 1] == "ipython"
+    # a controller node on another swarm host: through that host's engine
+    argv = cli.shell_argv("ctr123", None, tty=True, host="tcp://10.0.0.2:2375")
+    assert argv[:4] == ["docker", "-H", "tcp://10.0.0.2:2375", "exec"]
 
 
 def test_hints_name_the_cluster_when_it_is_not_the_topologys():
