@@ -2,13 +2,14 @@
 
     testbed topologies                      list the topologies
     testbed images [--force]                build base + node image (only what changed)
-    testbed up TOPOLOGY [--name N] [--engines 3,2]
+    testbed up TOPOLOGY [--name N] [--engines 3,2] [--swarm [--place NODE=VALUE ...]]
     testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
     testbed shell TOPOLOGY [--name N]       IPython on the controller node, with rc and dview
     testbed notebook TOPOLOGY [--port P]    JupyterLab on the controller node (brings it up if need be)
     testbed status                          running clusters and their engines
     testbed down [TOPOLOGY] [--name N]      remove one cluster
     testbed clean                           remove every labelled container, network, volume
+    testbed dind up|down [--hosts 3]        a swarm of Docker hosts in containers on this machine
     testbed reproduce [--only L1,L3] [--out results]
                                             every lecture experiment beside the lecture's figures
 
