@@ -36,6 +36,8 @@ from testbed.node import last_json, one_off
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 HOST_VENV = ROOT / "benchmarks" / ".venv-host"
+# the same, over the system site-packages: Debian's Open MPI mpi4py (the image's) for MPI engines
+HOST_MPI_VENV = ROOT / "benchmarks" / ".venv-host-mpi"
 HOST_PYTHON = "/usr/bin/python3"  # Debian's: the same minor version as the image's
 SECTIONS = ("bringup", "launchers", "fs", "tasks", "mpi", "images", "digits", "suite", "scale")
 # the default run leaves out scale (about 40 minutes): `make bench BENCH=scale`
@@ -74,18 +76,20 @@ def node_ipyparallel() -> str:
     return "ipyparallel"
 
 
-def host_venv() -> Path:
-    """A venv on the system Python with the image's ipyparallel (made once)."""
-    py = HOST_VENV / "bin" / "python"
-    stamp = HOST_VENV / ".installed"
+def host_venv(mpi: bool = False) -> Path:
+    """A venv on the system Python with the image's ipyparallel (made once); with ``mpi``, one that
+    also sees the system's site-packages (Debian's mpi4py, as in the image)."""
+    venv = HOST_MPI_VENV if mpi else HOST_VENV
+    py = venv / "bin" / "python"
+    stamp = venv / ".installed"
     want = node_ipyparallel()
     if stamp.is_file() and stamp.read_text().strip() == want:
         return py
     if not Path(HOST_PYTHON).exists():
         raise TestbedError(f"{HOST_PYTHON} is missing: the host side needs the system Python")
-    log(f"making the host venv {HOST_VENV} with {want}")
-    shutil.rmtree(HOST_VENV, ignore_errors=True)
-    r = sh([HOST_PYTHON, "-m", "venv", str(HOST_VENV)])
+    log(f"making the host venv {venv} with {want}")
+    shutil.rmtree(venv, ignore_errors=True)
+    r = sh([HOST_PYTHON, "-m", "venv", *(["--system-site-packages"] if mpi else []), str(venv)])
     if r.returncode != 0:
         raise TestbedError(f"{HOST_PYTHON} -m venv failed (install python3-venv): {r.stderr.strip()[-300:]}")
     r = sh([str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", want, "numpy"])
@@ -119,13 +123,23 @@ def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
         return node.workload(script, *args, user=user)
 
 
-class HostCluster:
-    """``ipcluster start -n N`` on the host, in a profile folder of its own."""
+# what a node's environment gives Open MPI (compose/mpi/openmpi4.env), for MPI engines on the host as root
+HOST_MPI_ENV = {
+    "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+    "OMPI_MCA_btl_vader_single_copy_mechanism": "none", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    "OMPI_MCA_mpi_yield_when_idle": "1", "OMPI_MCA_pml": "ob1", "OMPI_MCA_btl": "self,vader,tcp",
+}  # fmt: skip
 
-    def __init__(self, n: int, testbed_config: bool = True, timeout: float = 120.0):
+
+class HostCluster:
+    """``ipcluster start -n N`` on the host, in a profile folder of its own; with ``mpi``,
+    ``--engines=MPI``: one ``mpiexec -n N`` world of engines, as the testbed starts them."""
+
+    def __init__(self, n: int, testbed_config: bool = True, timeout: float = 120.0, mpi: bool = False):
         self.n = n
         self.timeout = timeout
-        self.py = host_venv()
+        self.mpi = mpi
+        self.py = host_venv(mpi)
         self.bin = self.py.parent
         self.profile = Path(tempfile.mkdtemp(prefix="ipp-bench-profile-"))
         if testbed_config:  # like for like: the image's profile (its 500 ms controller heartbeat)
@@ -134,11 +148,14 @@ class HostCluster:
 
     def up(self) -> float:
         t0 = time.monotonic()
+        engines = ["--engines=MPI"] if self.mpi else []
         subprocess.run(
-            [str(self.bin / "ipcluster"), "start", f"--n={self.n}", "--daemonize", f"--profile-dir={self.profile}"],
+            [str(self.bin / "ipcluster"), "start", f"--n={self.n}", *engines, "--daemonize",
+             f"--profile-dir={self.profile}"],
             capture_output=True,
             check=True,
-        )
+            env={**os.environ, **HOST_MPI_ENV} if self.mpi else None,
+        )  # fmt: skip
         self.wait()
         return time.monotonic() - t0
 
@@ -553,18 +570,31 @@ def scale_point(folder: Path, engines: int, nodes: int) -> dict:
     return point
 
 
+def host_scale_point(engines: int, mpi: bool) -> dict:
+    """The host's bring-up and teardown of ``engines``: plain engines, or (``mpi``) one world."""
+    key = "host_mpi" if mpi else "host"
+    h = HostCluster(engines, timeout=Cluster.register_timeout_for(engines), mpi=mpi)
+    out: dict = {}
+    try:
+        out[f"{key}_bringup_s"] = round(h.up(), 2)
+    except (TestbedError, subprocess.CalledProcessError) as e:
+        out[f"{key}_bringup_s"] = None
+        out[f"{key}_error"] = str(e).splitlines()[0][:200]
+    finally:
+        out[f"{key}_teardown_s"] = round(h.down(), 2)
+    return out
+
+
 def bench_scale(runs: int) -> list[dict]:
-    """One run a point (a 128-engine point takes minutes); the host's ipcluster -n N once per N."""
+    """One run a point (a 128-engine point takes minutes). Beside each N, once: the host's
+    ``ipcluster start -n N`` (plain engines) and, like for like, ``--engines=MPI`` (one world)."""
     points, host = [], {}
+    mpi = host_mpi()
     with tempfile.TemporaryDirectory(prefix="ipp-bench-scale-") as tmp:
         for engines in SCALE_ENGINES:
-            h = HostCluster(engines, timeout=Cluster.register_timeout_for(engines))
-            try:
-                host[engines] = {"host_bringup_s": round(h.up(), 2)}
-            except (TestbedError, subprocess.CalledProcessError) as e:
-                host[engines] = {"host_bringup_s": None, "host_error": str(e).splitlines()[0][:200]}
-            finally:
-                host[engines]["host_teardown_s"] = round(h.down(), 2)
+            host[engines] = host_scale_point(engines, mpi=False)
+            if mpi:
+                host[engines].update(host_scale_point(engines, mpi=True))
             log(f"scale: host ipcluster -n {engines}: {host[engines]}")
             for nodes in SCALE_NODES:
                 if nodes > engines:
@@ -735,15 +765,17 @@ def markdown(res: dict) -> str:
     if "scale" in s:
         lines += ["", "Scale: one MPI world of N engines over K engine nodes, one run a point "
                   "(plot: scale.png):", "",
-                  "| engines | nodes | bring-up s | host ipcluster -n N s | per engine: containers / host | "
-                  "teardown s | host teardown s | RSS per engine MB | node memory MB | checked |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "| engines | nodes | bring-up s | host ipcluster -n N s | host --engines=MPI s | "
+                  "containers / host MPI | teardown s | host teardown s | RSS per engine MB | node memory MB | "
+                  "checked |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for p in s["scale"]:
-            ratio = (f"{p['bringup_s'] / p['host_bringup_s']:.2f}"
-                     if p.get("bringup_s") and p.get("host_bringup_s") else "-")  # fmt: skip
+            ratio = (f"{p['bringup_s'] / p['host_mpi_bringup_s']:.2f}"
+                     if p.get("bringup_s") and p.get("host_mpi_bringup_s") else "-")  # fmt: skip
             node_mem = ", ".join(f"{v:.0f}" for v in p.get("mem_mb_per_node", {}).values()) or "-"
             verdict = f"{p.get('checked', 0)}/{p['engines']} ok" if p["ok"] else f"FAILED {p.get('error', '')[:80]}"
             lines.append(f"| {p['engines']} | {p['nodes']} | {p.get('bringup_s', '-')} | {p.get('host_bringup_s', '-')}"
+                         f" | {p.get('host_mpi_bringup_s', '-')}"
                          f" | {ratio} | {p.get('teardown_s', '-')} | {p.get('host_teardown_s', '-')}"
                          f" | {p.get('mem_mb_per_engine', '-')} | {node_mem} | {verdict} |")  # fmt: skip
     return "\n".join(lines) + "\n"
@@ -768,6 +800,10 @@ def write_latest(res: dict, stamp: str) -> dict:
     merged = {"started": res["started"], "runs": res["runs"], "machine": res["machine"], "sections": sections}
     latest = {**headline(merged), "machine": res["machine"], "updated": res["started"], "sources": sources,
               "sections": sections}  # fmt: skip
+    if "scale" in res["sections"] and "scale" in old:  # a run of some points replaces those points only
+        new = {(q["engines"], q["nodes"]) for q in res["sections"]["scale"]}
+        kept = [q for q in old["scale"] if (q["engines"], q["nodes"]) not in new]
+        sections["scale"] = sorted(kept + res["sections"]["scale"], key=lambda q: (q["engines"], q["nodes"]))
     if "scale" in sections:  # the list of points, also at the top
         latest["scale"] = sections["scale"]
         if "scale" in res["sections"]:
@@ -780,18 +816,32 @@ def write_latest(res: dict, stamp: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global STACK, SCALE_ENGINES, SCALE_NODES
     p = argparse.ArgumentParser(prog="benchmarks.run", description=__doc__.split("\n\n")[0])
     p.add_argument("--only", help=f"comma-separated sections ({','.join(SECTIONS)}); default all")
     p.add_argument("--runs", type=int, default=5, help="timed runs per figure, after one warm-up (default 5)")
     p.add_argument("--suite-runs", type=int, default=1, help="runs of the test suite (minutes each; default 1)")
     p.add_argument("--cold-runs", type=int, default=1,
                    help="cold image builds from nothing (about 2.5 minutes each; 0 skips; default 1)")
+    p.add_argument("--scale-engines", help=f"scale: engine counts (default {','.join(map(str, SCALE_ENGINES))})")
+    p.add_argument("--scale-nodes", help=f"scale: engine node counts (default {','.join(map(str, SCALE_NODES))}); "
+                   "the points measured replace those in latest.json, the others stay")
     p.add_argument("--mpi", default=stacks.DEFAULT.name, choices=list(stacks.STACKS),
                    help="MPI stack of the cluster sections (bringup, tasks, mpi); results of another stack than "
                         "the default are written beside latest.*, not into it")
     args = p.parse_args(argv)
-    global STACK
     STACK = stacks.get(args.mpi)
+    try:
+        engines = tuple(int(x) for x in args.scale_engines.split(",")) if args.scale_engines else SCALE_ENGINES
+        nodes = tuple(int(x) for x in args.scale_nodes.split(",")) if args.scale_nodes else SCALE_NODES
+    except ValueError:
+        print("benchmarks: --scale-engines and --scale-nodes take comma-separated numbers", file=sys.stderr)
+        return 2
+    top = topology.MAX_ENGINES_PER_GROUP
+    if not all(1 <= n <= top for n in engines) or not all(1 <= k <= 8 for k in nodes):
+        print(f"benchmarks: engines 1-{top}, nodes 1-8 (what was checked)", file=sys.stderr)
+        return 2
+    SCALE_ENGINES, SCALE_NODES = engines, nodes
     chosen = [x.strip() for x in args.only.split(",")] if args.only else list(DEFAULT_SECTIONS)
     bad = [x for x in chosen if x not in SECTIONS]
     if bad:

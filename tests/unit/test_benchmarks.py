@@ -96,17 +96,39 @@ def test_scale_topology_spreads_one_world_round_robin(tmp_path):
 def test_scale_points_in_the_report_and_the_plot(tmp_path):
     points = [
         {"engines": 8, "nodes": 1, "ok": True, "checked": 8, "bringup_s": 12.0, "host_bringup_s": 6.0,
-         "teardown_s": 2.0, "host_teardown_s": 1.0, "mem_mb_per_engine": 70.0, "mem_mb_per_node": {"node1": 600.0}},
+         "host_mpi_bringup_s": 8.0, "teardown_s": 2.0, "host_teardown_s": 1.0, "mem_mb_per_engine": 70.0,
+         "mem_mb_per_node": {"node1": 600.0}},
         {"engines": 128, "nodes": 4, "ok": False, "error": "0 of 128 registered", "host_bringup_s": 60.0},
     ]  # fmt: skip
     res = _synthetic()
     res["sections"]["scale"] = points
     md = run.markdown(res)
-    assert "| 8 | 1 | 12.0 | 6.0 | 2.00 | 2.0 | 1.0 | 70.0 | 600 | 8/8 ok |" in md
-    assert "| 128 | 4 | - | 60.0 | - |" in md and "FAILED 0 of 128 registered" in md
+    # the ratio is to the host's like-for-like MPI world: 12.0 / 8.0
+    assert "| 8 | 1 | 12.0 | 6.0 | 8.0 | 1.50 | 2.0 | 1.0 | 70.0 | 600 | 8/8 ok |" in md
+    assert "| 128 | 4 | - | 60.0 | - | - |" in md and "FAILED 0 of 128 registered" in md
     run.scale_plot(points, tmp_path / "scale.png")
     assert (tmp_path / "scale.png").stat().st_size > 5000
 
 
 def test_the_default_bench_leaves_out_scale():
     assert "scale" in run.SECTIONS and "scale" not in run.DEFAULT_SECTIONS
+
+
+def test_a_scale_run_of_some_points_replaces_only_those(tmp_path, monkeypatch):
+    """`--scale-engines 128 --scale-nodes 1` measures one point: the others in latest.json stay."""
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    old = [{"engines": n, "nodes": 1, "ok": True, "bringup_s": float(n)} for n in (1, 8, 128)]
+    first = _synthetic()
+    first["sections"] = {"scale": old}
+    monkeypatch.setattr(run, "scale_plot", lambda points, path: None)
+    run.write_latest(first, "one")
+    second = _synthetic()
+    second["sections"] = {"scale": [{"engines": 128, "nodes": 1, "ok": True, "bringup_s": 99.0}]}
+    latest = run.write_latest(second, "two")
+    assert [(p["engines"], p["bringup_s"]) for p in latest["scale"]] == [(1, 1.0), (8, 8.0), (128, 99.0)]
+
+
+@pytest.mark.parametrize("argv", [["--scale-engines", "8,x"], ["--scale-engines", "256"], ["--scale-nodes", "9"]])
+def test_scale_subsets_are_checked(argv, capsys):
+    assert run.main(["--only", "scale", *argv]) == 2
+    assert capsys.readouterr().err.startswith("benchmarks: ")
