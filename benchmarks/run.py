@@ -614,16 +614,18 @@ def scale_plot(points: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for nodes in SCALE_NODES:
+    for nodes in sorted({p["nodes"] for p in points}):  # every series in the points, not only this run's
         pts = [p for p in points if p["nodes"] == nodes and p.get("bringup_s")]
         if pts:
             ax1.plot([p["engines"] for p in pts], [p["bringup_s"] for p in pts], "o-",
                      label=f"containers, {nodes} node(s)")  # fmt: skip
             ax2.plot([p["engines"] for p in pts], [p.get("mem_mb_per_engine") for p in pts], "o-",
                      label=f"{nodes} node(s)")  # fmt: skip
-    host = sorted({(p["engines"], p["host_bringup_s"]) for p in points if p.get("host_bringup_s")})
-    if host:
-        ax1.plot([e for e, _ in host], [t for _, t in host], "k--", label="host ipcluster -n N")
+    for key, style, label in (("host_bringup_s", "k--", "host ipcluster -n N"),
+                              ("host_mpi_bringup_s", "k:", "host ipcluster --engines=MPI")):  # fmt: skip
+        host = {p["engines"]: p[key] for p in points if p.get(key)}  # one per N: the points' last
+        if host:
+            ax1.plot(sorted(host), [host[e] for e in sorted(host)], style, label=label)
     ax1.set(xlabel="engines", ylabel="bring-up (s)", title="bring-up until every engine registered")
     ax2.set(xlabel="engines", ylabel="RSS per engine (MB)", title="memory per engine")
     for ax in (ax1, ax2):
@@ -804,6 +806,9 @@ def write_latest(res: dict, stamp: str) -> dict:
         new = {(q["engines"], q["nodes"]) for q in res["sections"]["scale"]}
         kept = [q for q in old["scale"] if (q["engines"], q["nodes"]) not in new]
         sections["scale"] = sorted(kept + res["sections"]["scale"], key=lambda q: (q["engines"], q["nodes"]))
+        if kept:  # say which run each point comes from
+            points = ", ".join(f"{e}x{k}" for e, k in sorted(new))
+            sources["scale"] = f"{latest.get('sources', {}).get('scale', '?')}; {stamp}.json for {points}"
     if "scale" in sections:  # the list of points, also at the top
         latest["scale"] = sections["scale"]
         if "scale" in res["sections"]:
