@@ -140,6 +140,7 @@ class SwarmBackend(Backend):
         self._clients: dict[str, object] = {}
         self._endpoints: dict[str, str] = {}  # swarm node id -> the engine it was reached through
         self._node_names: dict[str, str] = {}
+        self._local_id: str | None = None  # this engine's swarm node id, asked once
 
     def rendered(self) -> dict:
         """``docker compose config`` of the topology (flattened), rendered for ``docker stack deploy``."""
@@ -179,6 +180,11 @@ class SwarmBackend(Backend):
                  if s.name == f"{self.stack}_{svc}"]  # fmt: skip
         return found[0] if found else None
 
+    def _task(self, svc: str) -> dict | None:
+        """The latest task of node ``svc``'s service, or None."""
+        service = self._service(svc)
+        return _latest_task(service) if service else None
+
     def _swarm_node_name(self, node_id: str) -> str:
         if node_id not in self._node_names:
             try:
@@ -190,8 +196,7 @@ class SwarmBackend(Backend):
     def _all_running(self) -> bool:
         waiting = []
         for svc in self.topology.nodes:
-            service = self._service(svc)
-            task = _latest_task(service) if service else None
+            task = self._task(svc)
             if task is None:
                 waiting.append(f"{svc}: no task yet")
                 continue
@@ -216,7 +221,9 @@ class SwarmBackend(Backend):
     def _client_for(self, node_id: str, service: str):
         """The Docker engine of swarm node ``node_id``: this one, or its label's endpoint."""
         c = self.docker
-        if node_id == docker_env.swarm_info(c).get("NodeID"):
+        if self._local_id is None:
+            self._local_id = docker_env.swarm_info(c).get("NodeID", "")
+        if node_id == self._local_id:
             return c
         if node_id not in self._clients:
             import docker
@@ -243,16 +250,14 @@ class SwarmBackend(Backend):
 
     def endpoint_of(self, service: str) -> str | None:
         """The Docker endpoint node ``service`` is reached through, or None for this engine."""
-        svc = self._service(service)
-        task = _latest_task(svc) if svc else None
+        task = self._task(service)
         if not task:
             return None
         self._client_for(task["NodeID"], service)
         return self._endpoints.get(task["NodeID"])
 
     def node(self, service: str) -> Node:
-        svc = self._service(service)
-        task = _latest_task(svc) if svc else None
+        task = self._task(service)
         status = (task or {}).get("Status", {})
         cid = status.get("ContainerStatus", {}).get("ContainerID")
         if not task or status.get("State") != "running" or not cid:
