@@ -298,22 +298,26 @@ def shell_argv(container_id: str, command: str | None, tty: bool, host: str | No
     return cmd + ["ipython", "--no-banner", "-i", "-c", setup]
 
 
-def _clusters(c) -> dict[str, tuple[dict, list[str]]]:
+def _clusters(c) -> tuple[dict[str, tuple[dict, list[str]]], dict[str, list[dind.Host]]]:
     """name -> (labels, "node (state)" each) of every cluster up: compose projects on this host, and
-    swarm stacks when this engine is a swarm manager (their nodes may be on other hosts)."""
+    swarm stacks when this engine is a swarm manager (their nodes may be on other hosts); and
+    name -> hosts of every `testbed dind` swarm on this host."""
     out: dict[str, tuple[dict, list[str]]] = {}
+    dinds: dict[str, list[dind.Host]] = {}
     for name, ctrs in docker_env.running_clusters(c).items():
-        if any(ct.labels.get(labels.ROLE) == "swarm-host" for ct in ctrs):
-            continue  # the Docker hosts of `testbed dind`, not a cluster of nodes
+        hosts = dind.hosts_of(ctrs)
+        if hosts:  # the Docker hosts of `testbed dind`, not a cluster of nodes
+            dinds[name] = hosts
+            continue
         if ctrs[0].labels.get(labels.BACKEND) != "swarm":  # the lab's port is on the controller node's only
             merged = {k: v for ct in reversed(ctrs) for k, v in ct.labels.items()}
             out[name] = (merged, [f"{labels.node_of(ct.labels, ct.name)} ({ct.status})" for ct in ctrs])
     for svc in docker_env.swarm_services(c):
-        found = svc.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Labels") or {}
+        found = docker_env.service_labels(svc)
         name = found.get(labels.CLUSTER, "?")
         if name not in out:
             out[name] = (found, [f"{n} ({state} on {host})" for n, state, host in swarm.stack_nodes(c, name)])
-    return out
+    return out, dinds
 
 
 def cmd_status(args) -> int:
@@ -323,12 +327,10 @@ def cmd_status(args) -> int:
         print("swarm nodes:")
         for line in swarm.swarm_nodes(c):
             print(f"  {line}")
-    clusters = _clusters(c)
-    for name in sorted(docker_env.running_clusters(c)):
-        hosts = dind.DindSwarm.find(name)
-        if hosts:
-            print(f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
-                  + ", ".join(f"{h.name} {h.endpoint}" for h in hosts))  # fmt: skip
+    clusters, dinds = _clusters(c)
+    for name, hosts in sorted(dinds.items()):
+        print(f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
+              + ", ".join(f"{h.name} {h.endpoint}" for h in hosts))  # fmt: skip
     if args.swarm:
         clusters = {n: v for n, v in clusters.items() if v[0].get(labels.BACKEND) == "swarm"}
     if not clusters:

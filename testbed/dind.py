@@ -175,17 +175,16 @@ class DindSwarm:
         self.log(f"[{self.name}] swarm: {first.name} manager, {', '.join(h.name for h in rest) or 'no'} worker(s); "
                  f"each labelled {labels.SWARM_PLACE}=<name>, {labels.SWARM_ENDPOINT}=<its engine>")  # fmt: skip
 
-    @staticmethod
-    def find(name: str = DEFAULT_NAME) -> list[Host]:
-        """The hosts of a running DinD swarm ``name`` (empty when none is up)."""
-        c = docker_env.client()
-        out = []
-        for ctr in docker_env.cluster_containers(c, name, all=False):
-            if ctr.labels.get(labels.ROLE) != "swarm-host":
-                continue
-            nets = ctr.attrs["NetworkSettings"]["Networks"]
-            out.append(Host(ctr.labels.get(labels.NODE, ctr.name), next(iter(nets.values()))["IPAddress"]))
-        return sorted(out, key=lambda h: h.name)
-
     def down(self) -> dict:
         return docker_env.clean(docker_env.client(), self.name)
+
+
+def hosts_of(containers) -> list[Host]:
+    """The DinD hosts among ``containers`` (listed by the caller), by name."""
+    out = []
+    for ctr in containers:
+        if ctr.labels.get(labels.ROLE) != "swarm-host":
+            continue
+        nets = ctr.attrs["NetworkSettings"]["Networks"]
+        out.append(Host(ctr.labels.get(labels.NODE, ctr.name), next(iter(nets.values()))["IPAddress"]))
+    return sorted(out, key=lambda h: h.name)

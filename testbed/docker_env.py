@@ -98,8 +98,13 @@ def cluster_labels(c, name: str) -> dict | None:
     if running:
         return dict(running[0].labels)
     for svc in swarm_services(c, name):
-        return dict(svc.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Labels") or {})
+        return service_labels(svc)
     return None
+
+
+def service_labels(service) -> dict:
+    """The labels a swarm service puts on its tasks' containers (the cluster's, as compose's nodes carry)."""
+    return dict(service.attrs["Spec"]["TaskTemplate"]["ContainerSpec"].get("Labels") or {})
 
 
 def swarm_info(c) -> dict:
