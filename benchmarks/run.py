@@ -124,9 +124,11 @@ def in_node(script: str, args: list[str], user: str = "mpi", **run_kw) -> dict:
 
 
 # what a node's environment gives Open MPI (compose/mpi/openmpi4.env), for MPI engines on the host as root
+# Open MPI on the host as root (this machine's only user), without CMA (as in the nodes)
+HOST_ROOT_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                 "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}  # fmt: skip
 HOST_MPI_ENV = {
-    "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-    "OMPI_MCA_btl_vader_single_copy_mechanism": "none", "OMPI_MCA_rmaps_base_oversubscribe": "1",
+    **HOST_ROOT_ENV, "OMPI_MCA_rmaps_base_oversubscribe": "1",
     "OMPI_MCA_mpi_yield_when_idle": "1", "OMPI_MCA_pml": "ob1", "OMPI_MCA_btl": "self,vader,tcp",
 }  # fmt: skip
 
@@ -338,8 +340,7 @@ def bench_mpi(runs: int) -> dict:
     finally:
         c.down(quiet=True)
     if host_mpi():
-        env = {**os.environ, "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
-               "OMPI_MCA_btl_vader_single_copy_mechanism": "none"}  # fmt: skip
+        env = {**os.environ, **HOST_ROOT_ENV}
         local = str(ROOT / "workloads" / "bench_allreduce.py")
         for key, mca in (
             ("host_tcp_loopback", ["--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo",
