@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import platform
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import docker_env, labels, stacks
+from . import docker_env, labels, progress, stacks
 from .errors import TestbedError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,7 @@ BASE_IMAGE = "debian:bookworm-slim"
 # the node image's Python: wheels are fetched for it, whatever the host runs
 NODE_PYTHON = "3.11"
 NODE_GLIBC = "2_36"  # bookworm
+STEP_RE = re.compile(r"Step (\d+)/(\d+) : (.*)")  # the legacy builder's "Step 4/12 : RUN ..."
 
 
 def _requirement_files(stack: stacks.Stack) -> list[Path]:
@@ -166,28 +168,32 @@ def docker_build(
     Returns the seconds, the size, and each step with whether the cache served it.
     """
     t = time.monotonic()
-    stream = c.api.build(
-        path=str(root),
-        dockerfile=dockerfile,
-        tag=image,
-        rm=True,
-        forcerm=True,
-        decode=True,
-        nocache=nocache,
-        labels=labels or {},
-        buildargs=args or build_args(stacks.DEFAULT),
-    )
     last_error = None
     steps: list[dict] = []
-    for chunk in stream:
-        if "error" in chunk:
-            last_error = chunk["error"].strip()
-        for line in chunk.get("stream", "").splitlines():
-            if line.startswith("Step "):
-                steps.append({"step": line.strip()[:110], "cached": False})
-                log(f"[images]   {line.strip()[:110]}  (+{time.monotonic() - t:.0f}s)")
-            elif "Using cache" in line and steps:
-                steps[-1]["cached"] = True
+    # on a terminal, the step and the elapsed time on stderr (testbed.progress)
+    with progress.track(f"[images] building {image}", unit="steps") as bar:
+        stream = c.api.build(
+            path=str(root),
+            dockerfile=dockerfile,
+            tag=image,
+            rm=True,
+            forcerm=True,
+            decode=True,
+            nocache=nocache,
+            labels=labels or {},
+            buildargs=args or build_args(stacks.DEFAULT),
+        )
+        for chunk in stream:
+            if "error" in chunk:
+                last_error = chunk["error"].strip()
+            for line in chunk.get("stream", "").splitlines():
+                if line.startswith("Step "):
+                    steps.append({"step": line.strip()[:110], "cached": False})
+                    log(f"[images]   {line.strip()[:110]}  (+{time.monotonic() - t:.0f}s)")
+                    if m := STEP_RE.match(line):
+                        bar.update(int(m[1]), int(m[2]), note=m[3].strip())
+                elif "Using cache" in line and steps:
+                    steps[-1]["cached"] = True
     if last_error:
         raise TestbedError(f"building {image} failed: {last_error}")
     size = c.images.get(image).attrs["Size"]
