@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import digits as digits_mod
-from . import docker_env, report, stacks, topology
+from . import docker_env, progress, report, stacks, topology
 from .cluster import Cluster, IfExists, check_name
 from .errors import TestbedError
 from .experiments import Context, Experiment, Outcome, Params
@@ -89,9 +89,11 @@ def run(
     dset = None
     if any(e.id == "L3" for e in experiments):  # before any cluster takes the CPU
         t0 = time.monotonic()
-        dset = digits_mod.ensure(
-            params.digit_files, params.digits_per_file, params.digit_cache, log=log, check_prefix=params.check_prefix
-        )
+        with progress.track("L3: the digits of pi (made once, then cached)"):
+            dset = digits_mod.ensure(
+                params.digit_files, params.digits_per_file, params.digit_cache, log=log,
+                check_prefix=params.check_prefix,
+            )  # fmt: skip
         meta["digits"] = {
             "folder": str(dset.folder),
             "generate_s": dset.manifest.get("generate_s"),
@@ -99,6 +101,7 @@ def run(
         }
 
     groups = _by_topology(experiments)
+    total, done = len(experiments), 0  # on a terminal, "[3/13] L3 ..." and its elapsed time (testbed.progress)
     try:
         for gi, (topo_name, exps) in enumerate(groups, 1):
             ids = ", ".join(e.id for e in exps)
@@ -106,8 +109,10 @@ def run(
             name = check_name(prefix + topo_name + ("" if stack is stacks.DEFAULT else f"-{stack.name}"))
             cluster = Cluster(topology.load(topo_name), name=name, log=log, stack=stack)
             try:
-                cluster.up(if_exists=IfExists.REPLACE)  # a crashed earlier run's leftovers go
+                with progress.track(f"[{done + 1}/{total}] {ids}: bringing {topo_name} up"):
+                    cluster.up(if_exists=IfExists.REPLACE)  # a crashed earlier run's leftovers go
             except TestbedError as e:
+                done += len(exps)
                 for exp in exps:
                     outcomes.append((exp, _failed(exp, f"bringing {topo_name} up failed: {e}")))
                     log(f"== {exp.id}: FAILED ({e})")
@@ -118,9 +123,11 @@ def run(
                 meta.setdefault("bringup_s", {})[topo_name] = round(cluster.timings.get("up", 0.0), 1)
                 for exp in exps:
                     t0 = time.monotonic()
+                    done += 1
                     log(f"-- {exp.id}: {exp.title}")
                     try:
-                        data = exp.collect(Context(cluster, out, params, log, machine, dset))
+                        with progress.track(f"[{done}/{total}] {exp.id} {exp.title}"):
+                            data = exp.collect(Context(cluster, out, params, log, machine, dset))
                     except TestbedError as e:
                         outcome = _failed(exp, str(e))
                     else:
