@@ -90,7 +90,7 @@ faults: images ## inject the fault catalogue into TOPOLOGY (ONLY=engine-killed,.
 	@$(TESTBED) faults $(TOPOLOGY) $(if $(ONLY),--only $(ONLY)) $(mpi_arg) --out $(OUT)
 
 run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
-	@$(TESTBED) run $(PROGRAM) --topology $(TOPOLOGY) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg) $(swarm_arg)
+	@$(TESTBED) run $(TOPOLOGY) $(PROGRAM) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg) $(swarm_arg)
 
 status: venv ## running clusters and their engines
 	@$(TESTBED) status $(if $(SWARM),--swarm)
