@@ -1,17 +1,26 @@
 """The ``testbed`` command.
 
-    testbed topologies                      list the topologies
+    testbed --version                       testbed <version>
+    testbed topologies [--json]             list the topologies
     testbed images [--force]                build base + node image (only what changed)
     testbed up TOPOLOGY [--name N] [--engines 3,2] [--swarm [--place NODE=VALUE ...]]
     testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
+    testbed run TOPOLOGY PROGRAM [-n N] [--mpi M] [--name N] [--json] [--swarm ...]
+                                            one of the lecture's plain MPI programs under mpiexec
     testbed shell TOPOLOGY [--name N]       IPython on the controller node, with rc and dview
     testbed notebook TOPOLOGY [--port P]    JupyterLab on the controller node (brings it up if need be)
-    testbed status                          running clusters and their engines
-    testbed down [TOPOLOGY] [--name N]      remove one cluster
+    testbed status [--json]                 running clusters and their engines
+    testbed down TOPOLOGY | --name N        remove one cluster (with neither: names the clusters up,
+                                            exit 2; none up: says so, exit 0)
     testbed clean                           remove every labelled container, network, volume
     testbed dind up|down [--hosts 3]        a swarm of Docker hosts in containers on this machine
     testbed reproduce [--only L1,L3] [--out results]
                                             every lecture experiment beside the lecture's figures
+
+Every command takes its topology first, positionally. With --json a command prints one
+JSON document on stdout and its notes and progress on stderr. On a terminal the long
+waits (engines registering, image builds, reproduce) show their progress on stderr
+(testbed.progress); the log lines on stdout are the same either way.
 
 Errors a user can cause end with one line on stderr and exit status 2.
 """
@@ -21,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -28,7 +38,7 @@ import threading
 import time
 from pathlib import Path
 
-from . import dind, docker_env, images, labels, notebook, placement, programs, slurm, stacks, swarm, topology
+from . import dind, docker_env, images, labels, notebook, placement, programs, progress, slurm, stacks, swarm, topology
 from .checks import compare, format_table
 from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, project_name, session
 from .errors import TestbedError
@@ -44,9 +54,26 @@ def _err(msg: str) -> None:
 
 def _log_to(stream):
     def log(msg: str) -> None:
-        print(msg, file=stream, flush=True)
+        progress.echo(msg, stream)  # print, kept clear of a progress display on the same terminal
 
     return log
+
+
+def version() -> str:
+    """The installed distribution's version, or else pyproject.toml's."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("ipp-testbed")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        text = (Path(__file__).resolve().parent.parent / "pyproject.toml").read_text()
+    except OSError:
+        return "unknown"
+    project = text.split("[project]", 1)[-1].split("\n[", 1)[0]
+    m = re.search(r'(?m)^version\s*=\s*"([^"]+)"', project)
+    return m[1] if m else "unknown"
 
 
 def _topology(args) -> topology.Topology:
@@ -56,11 +83,22 @@ def _topology(args) -> topology.Topology:
     return topo
 
 
+def topology_json(t: topology.Topology) -> dict:
+    return {
+        "name": t.name, "lecture": t.lecture, "summary": t.summary, "controller": t.controller,
+        "engines": t.engine_count,
+        "groups": [{"name": g.name, "engines": g.engines, "launch": g.launch, "node": g.node} for g in t.groups],
+    }  # fmt: skip
+
+
 def cmd_topologies(args) -> int:
-    for name in topology.known_topologies():
-        t = topology.load(name)
+    loaded = [topology.load(name) for name in topology.known_topologies()]
+    if args.json:
+        print(json.dumps({"topologies": [topology_json(t) for t in loaded]}, indent=2))
+        return 0
+    for t in loaded:
         groups = ", ".join(f"{g.name}={g.engines} ({g.launch} on {g.node})" for g in t.groups)
-        print(f"{name:22} {t.lecture:4} {t.summary}\n{'':27} groups: {groups}")
+        print(f"{t.name:22} {t.lecture:4} {t.summary}\n{'':27} groups: {groups}")
     return 0
 
 
@@ -240,7 +278,33 @@ def _library(report: dict) -> str:
     return " | ".join(versions) if versions else "no engine"
 
 
+RUN_USAGE = "testbed run TOPOLOGY PROGRAM"
+
+
+def _run_form(args) -> None:
+    """``run TOPOLOGY PROGRAM``: the old form (``run PROGRAM --topology T``), a program where the
+    topology goes, or a missing program, each in one line that gives the command to type."""
+    topo, prog = args.topology, args.program
+    is_program, is_topology = set(programs.PROGRAMS), set(topology.known_topologies())
+    if args.old_topology is not None:
+        what = f"{args.old_topology} {topo}" if prog is None else f"{args.old_topology} {topo} {prog}"
+        raise TestbedError(f"run takes the topology first, as every command does: `testbed run {what}` "
+                           f"({RUN_USAGE}; --topology is gone)")  # fmt: skip
+    if topo is None:
+        raise TestbedError(f"run needs a topology and a program: {RUN_USAGE} (e.g. `testbed run single-world hello`)")
+    if topo in is_program and topo not in is_topology:
+        if prog is None:
+            raise TestbedError(f"{topo!r} is a program: {RUN_USAGE}, e.g. `testbed run single-world {topo}` "
+                               "(`testbed topologies` lists them)")  # fmt: skip
+        if prog in is_topology:
+            raise TestbedError(f"the topology comes first: `testbed run {prog} {topo}` ({RUN_USAGE})")
+    if prog is None:
+        raise TestbedError(f"run needs a program after the topology: `testbed run {topo} PROGRAM`, "
+                           f"PROGRAM one of {', '.join(programs.PROGRAMS)}")  # fmt: skip
+
+
 def cmd_run(args) -> int:
+    _run_form(args)
     program = programs.get(args.program)
     ranks = program.ranks if args.n is None else args.n
     if ranks < program.min_ranks:
@@ -298,11 +362,11 @@ def shell_argv(container_id: str, command: str | None, tty: bool, host: str | No
     return cmd + ["ipython", "--no-banner", "-i", "-c", setup]
 
 
-def _clusters(c) -> tuple[dict[str, tuple[dict, list[str]]], dict[str, list[dind.Host]]]:
-    """name -> (labels, "node (state)" each) of every cluster up: compose projects on this host, and
-    swarm stacks when this engine is a swarm manager (their nodes may be on other hosts); and
-    name -> hosts of every `testbed dind` swarm on this host."""
-    out: dict[str, tuple[dict, list[str]]] = {}
+def _clusters(c) -> tuple[dict[str, tuple[dict, list[dict]]], dict[str, list[dind.Host]]]:
+    """name -> (labels, {"name", "state"[, "host"]} of each node) of every cluster up: compose
+    projects on this host, and swarm stacks when this engine is a swarm manager (their nodes may
+    be on other hosts, named); and name -> hosts of every `testbed dind` swarm on this host."""
+    out: dict[str, tuple[dict, list[dict]]] = {}
     dinds: dict[str, list[dind.Host]] = {}
     for name, ctrs in docker_env.running_clusters(c).items():
         hosts = dind.hosts_of(ctrs)
@@ -311,28 +375,76 @@ def _clusters(c) -> tuple[dict[str, tuple[dict, list[str]]], dict[str, list[dind
             continue
         if ctrs[0].labels.get(labels.BACKEND) != "swarm":  # the lab's port is on the controller node's only
             merged = {k: v for ct in reversed(ctrs) for k, v in ct.labels.items()}
-            out[name] = (merged, [f"{labels.node_of(ct.labels, ct.name)} ({ct.status})" for ct in ctrs])
+            out[name] = (merged, [{"name": labels.node_of(ct.labels, ct.name), "state": ct.status} for ct in ctrs])
     for svc in docker_env.swarm_services(c):
         found = docker_env.service_labels(svc)
         name = found.get(labels.CLUSTER, "?")
         if name not in out:
-            out[name] = (found, [f"{n} ({state} on {host})" for n, state, host in swarm.stack_nodes(c, name)])
+            nodes = [{"name": n, "state": state, "host": host} for n, state, host in swarm.stack_nodes(c, name)]
+            out[name] = (found, nodes)
     return out, dinds
+
+
+def _node_text(n: dict) -> str:
+    return f"{n['name']} ({n['state']}" + (f" on {n['host']})" if n.get("host") else ")")
+
+
+def _counts(text: str | None) -> list[int] | None:
+    try:
+        return [int(x) for x in text.split(",")] if text else None
+    except ValueError:
+        return None
+
+
+def _status_json(args, c, clusters: dict, dinds: dict) -> int:
+    """``status --json``: one document on stdout; what takes time is said on stderr."""
+    doc: dict = {"clusters": [], "dind": []}
+    if args.swarm:
+        doc["swarm_nodes"] = swarm.swarm_nodes(c)
+    for name, hosts in sorted(dinds.items()):
+        doc["dind"].append({"name": name, "hosts": [{"name": h.name, "endpoint": h.endpoint} for h in hosts]})
+    for name, (found, nodes) in sorted(clusters.items()):
+        topo_name = found.get(labels.TOPOLOGY, "?")
+        counts = _counts(found.get(labels.COUNTS))
+        entry: dict = {
+            "name": name, "topology": topo_name, "mpi": found.get(labels.MPI, stacks.DEFAULT.name),
+            "backend": found.get(labels.BACKEND) or "compose", "counts": counts, "nodes": nodes,
+            "engines": {"registered": None, "expected": sum(counts) if counts else None},
+        }  # fmt: skip
+        port = found.get(labels.LAB_PORT)
+        if port:
+            entry["lab_port"] = int(port) if port.isdigit() else port
+        try:
+            with progress.track(f"[{name}] reading its engines"):
+                cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
+                entry["engines"]["expected"] = cluster.topology.engine_count
+                report = cluster.report(0, timeout=10, partial=True)
+            ids = sorted(int(e["id"]) for e in report["engines"])
+            missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
+            entry["engines"].update(registered=len(ids), ids=ids, missing=missing)
+        except TestbedError as e:
+            entry["engines"]["error"] = str(e)
+        doc["clusters"].append(entry)
+    print(json.dumps(doc, indent=2))
+    return 0
 
 
 def cmd_status(args) -> int:
     c = docker_env.client()
     if args.swarm:
         swarm.require_manager(c)
+    clusters, dinds = _clusters(c)
+    if args.swarm:
+        clusters = {n: v for n, v in clusters.items() if v[0].get(labels.BACKEND) == "swarm"}
+    if args.json:
+        return _status_json(args, c, clusters, dinds)
+    if args.swarm:
         print("swarm nodes:")
         for line in swarm.swarm_nodes(c):
             print(f"  {line}")
-    clusters, dinds = _clusters(c)
     for name, hosts in sorted(dinds.items()):
         print(f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
               + ", ".join(f"{h.name} {h.endpoint}" for h in hosts))  # fmt: skip
-    if args.swarm:
-        clusters = {n: v for n, v in clusters.items() if v[0].get(labels.BACKEND) == "swarm"}
     if not clusters:
         print("no ipp-testbed cluster is up" + (" on the swarm" if args.swarm else ""))
         return 0
@@ -341,14 +453,15 @@ def cmd_status(args) -> int:
         mpi = found.get(labels.MPI, stacks.DEFAULT.name)
         where = f" (swarm stack {project_name(name)})" if found.get(labels.BACKEND) == "swarm" else ""
         print(f"{name}{where}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; "
-              f"nodes: {', '.join(nodes)}")
+              f"nodes: {', '.join(map(_node_text, nodes))}")
         lab_port = found.get(labels.LAB_PORT)
         if lab_port:
             named = _name_arg(name, topo_name)
             print(f"  JupyterLab on {notebook.HOST}:{lab_port} (`testbed notebook {topo_name}{named}` prints its URL)")
         try:
-            cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
-            report = cluster.report(0, timeout=10, partial=True)
+            with progress.track(f"[{name}] reading its engines"):
+                cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
+                report = cluster.report(0, timeout=10, partial=True)
             _print_engines(cluster, report)
             ids = {int(e["id"]) for e in report["engines"]}
             missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
@@ -363,8 +476,14 @@ def cmd_status(args) -> int:
 
 
 def cmd_down(args) -> int:
-    name = check_name(args.name or args.topology)
     c = docker_env.client()
+    if not (args.name or args.topology):  # no default: which cluster goes is said, never guessed
+        up = sorted(_clusters(c)[0])
+        if not up:
+            print("no ipp-testbed cluster is up")
+            return 0
+        raise TestbedError(f"down needs a cluster: give its topology or --name; up now: {', '.join(up)}")
+    name = check_name(args.name or args.topology)
     if args.swarm:
         swarm.require_manager(c)
     ctrs = docker_env.cluster_containers(c, name)
@@ -376,7 +495,7 @@ def cmd_down(args) -> int:
         return 0
     if args.swarm and found.get(labels.BACKEND) != "swarm":
         raise TestbedError(f"cluster {name!r} is a compose project on this host, not a swarm stack: leave out --swarm")
-    topo_name = found.get(labels.TOPOLOGY, args.topology)
+    topo_name = found.get(labels.TOPOLOGY) or args.topology or name
     try:
         topo = topology.load(topo_name)
         Cluster(topo, name=name, log=_log_to(sys.stdout)).down()
@@ -487,7 +606,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="testbed", description="ipp-testbed: multi-node ipyparallel + MPI in containers")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
+    p.add_argument("--version", action="version", version=f"testbed {version()}")
+
     s = sub.add_parser("topologies", help="list the topologies")
+    s.add_argument("--json", action="store_true", help='print one JSON object {"topologies": [...]}')
     s.set_defaults(func=cmd_topologies)
 
     s = sub.add_parser("images", help="build the base and node images (only what changed)")
@@ -526,9 +648,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     s.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("run", help="run one of the lecture's plain MPI programs under mpiexec and check it")
-    s.add_argument("program", help=f"one of: {', '.join(programs.PROGRAMS)}")
-    s.add_argument("--topology", default="single-world", help="topology whose nodes run it (default single-world)")
+    s = sub.add_parser(
+        "run", help="run one of the lecture's plain MPI programs under mpiexec and check it",
+        usage=f"{RUN_USAGE} [-n N] [--mpi M] [--name NAME] [--json] [--swarm [--place NODE=VALUE ...]]",
+    )  # fmt: skip
+    # both optional to argparse, so that a wrong form gets one line naming the right one (_run_form)
+    s.add_argument("topology", nargs="?", metavar="TOPOLOGY", help="topology whose nodes run it (`testbed topologies`)")
+    s.add_argument("program", nargs="?", metavar="PROGRAM", help=f"one of: {', '.join(programs.PROGRAMS)}")
+    s.add_argument("--topology", dest="old_topology", help=argparse.SUPPRESS)  # the old form: refused, in one line
     s.add_argument("-n", type=int, help="number of ranks (default: the lecture's)")
     s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
@@ -551,10 +678,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("status", help="running clusters and their engines")
     swarm_args(s, place=False)
+    s.add_argument("--json", action="store_true", help='print one JSON object {"clusters": [...], "dind": [...]}')
     s.set_defaults(func=cmd_status)
 
-    s = sub.add_parser("down", help="remove a cluster")
-    s.add_argument("topology", nargs="?", default="single-world", help="topology (cluster) name")
+    s = sub.add_parser("down", help="remove a cluster (give its topology or --name)")
+    s.add_argument("topology", nargs="?", help="topology (cluster) name; none: the clusters up are named")
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     swarm_args(s, place=False)
     s.set_defaults(func=cmd_down)
