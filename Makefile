@@ -24,6 +24,8 @@ PORT        ?=
 SWARM       ?=
 PLACE       ?=
 HOSTS       ?= 3
+# the everyday tier (`make test`): every test but those marked heavy or with side effects
+CORE        := not (stacks or swarm or dind or scale or browser or faults or extended)
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
@@ -35,7 +37,7 @@ swarm_arg   := $(if $(SWARM),--swarm) $(foreach p,$(PLACE),--place $(p))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults \
-        clean reproduce bench test test-unit test-integration lint images-all swarm-dind swarm-dind-down
+        clean reproduce bench test test-all test-unit test-integration lint images-all swarm-dind swarm-dind-down
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -120,17 +122,20 @@ swarm-dind: images ## a swarm of HOSTS Docker hosts in containers on this machin
 swarm-dind-down: venv ## remove the Docker-in-Docker swarm (run with DOCKER_HOST unset)
 	@$(TESTBED) dind down $(name_arg)
 
-browser: ## Debian's chromium on this host, for the notebooks' browser test (apt; nothing when present)
-	@bash docker/install-chromium.sh
+browser: venv ## a Chromium for the notebooks' browser test (Debian's with apt as root, else Playwright's; nothing when present)
+	@PLAYWRIGHT=$(VENV)/bin/playwright bash docker/install-chromium.sh
 
-test: images-all lab-image browser ## the whole test suite (unit + integration, every MPI stack); sets everything up first
-	@$(PYTEST) $(PYTEST_ARGS)
+test: images-all lab-image ## the everyday tier: unit tests + an integration core (no root, no swarm; docs/testing.md)
+	@$(PYTEST) -m "$(CORE)" --durations=15 $(PYTEST_ARGS)
+
+test-all: images-all lab-image browser ## everything: every stack, Swarm, Docker-in-Docker, faults, 128 engines, the browser (CI)
+	@$(PYTEST) --durations=25 $(PYTEST_ARGS)
 
 test-unit: venv ## unit tests only (no Docker)
 	@$(PYTEST) tests/unit $(PYTEST_ARGS)
 
-test-integration: images-all lab-image browser ## integration tests only (Docker)
-	@$(PYTEST) tests/integration $(PYTEST_ARGS)
+test-integration: images-all lab-image ## the everyday tier's integration tests only (Docker)
+	@$(PYTEST) tests/integration -m "$(CORE)" --durations=15 $(PYTEST_ARGS)
 
 lint: venv ## ruff
 	@$(VENV)/bin/ruff check testbed tests workloads benchmarks

@@ -15,6 +15,8 @@ from testbed import docker_env, stacks, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 
+from ..conftest import LAST_USE, POSITION, cluster_key
+
 PREFIX = "it-"
 
 
@@ -36,36 +38,57 @@ def docker_client():
             docker_env.clean(c, name)
 
 
-# Clusters kept up at once. Each has a network of its own, and Docker's default address pools
-# hold about 30 (15 /16s in 172.16/12, 16 /20s in 192.168/16): with every cluster of the
-# session kept up, the 31st failed with "could not find an available, non-overlapping IPv4
-# address pool". Tests that share a cluster are adjacent (parametrized together), so the
-# least recently used one goes first.
-MAX_UP = 6
+# Clusters kept up at once, for tests that use a shared cluster without declaring it
+# (`@pytest.mark.cluster`). Each has a network of its own, and Docker's default address pools
+# hold about 30: with every cluster of a session kept up, the 31st failed with "could not find an
+# available, non-overlapping IPv4 address pool". Declared clusters go as soon as their last
+# test is done (tests/conftest.py groups the tests of one cluster together).
+MAX_UP = 4
+
+
+class SharedClusters:
+    """Session clusters by key (topology, group sizes, stack): brought up once while in use."""
+
+    def __init__(self) -> None:
+        self.up: OrderedDict[str, Cluster] = OrderedDict()
+
+    def __call__(self, name: str, counts=None, stack: str | None = None) -> Cluster:
+        key = cluster_key(name, counts, stack)
+        if key in self.up:
+            self.up.move_to_end(key)
+            return self.up[key]
+        while len(self.up) >= MAX_UP:
+            _key, oldest = self.up.popitem(last=False)
+            oldest.down()
+        topo = topology.load(name).with_counts(counts)
+        cname = PREFIX + key.replace(":", "-").replace(",", "-")
+        self.up[key] = Cluster(topo, name=cname, log=print, stack=stacks.get(stack)).up(if_exists=IfExists.REPLACE)
+        return self.up[key]
+
+    def release_done(self, position: int) -> None:
+        """Take down every declared cluster whose last test is before ``position``."""
+        for key in [k for k in self.up if LAST_USE.get(k, position) < position]:
+            self.up.pop(key).down()
+
+    def down_all(self) -> None:  # for a test that needs the machine's memory to itself
+        while self.up:
+            self.up.popitem()[1].down()
+
+
+_SHARED: SharedClusters | None = None
 
 
 @pytest.fixture(scope="session")
 def clusters(docker_client):
-    """Start each topology once while it is in use; at most MAX_UP up at once; all down at the end."""
-    up: OrderedDict[str, Cluster] = OrderedDict()
+    """Start each shared cluster once while it is in use; all down at the end."""
+    global _SHARED
+    _SHARED = SharedClusters()
+    yield _SHARED
+    _SHARED.down_all()
+    _SHARED = None
 
-    def get(name: str, counts=None, stack: str | None = None) -> Cluster:
-        key = name + (":" + ",".join(map(str, counts)) if counts else "") + (f":{stack}" if stack else "")
-        if key in up:
-            up.move_to_end(key)
-            return up[key]
-        while len(up) >= MAX_UP:
-            _key, oldest = up.popitem(last=False)
-            oldest.down()
-        topo = topology.load(name).with_counts(counts)
-        cname = PREFIX + key.replace(":", "-").replace(",", "-")
-        up[key] = Cluster(topo, name=cname, log=print, stack=stacks.get(stack)).up(if_exists=IfExists.REPLACE)
-        return up[key]
 
-    def down_all() -> None:  # for a test that needs the machine's memory to itself
-        while up:
-            up.popitem()[1].down()
-
-    get.down_all = down_all
-    yield get
-    down_all()
+def pytest_runtest_teardown(item, nextitem):
+    if _SHARED is not None:
+        position = POSITION.get(nextitem.nodeid, len(POSITION)) if nextitem else len(POSITION)
+        _SHARED.release_done(position)

@@ -10,6 +10,7 @@ from testbed.errors import TestbedError
 from .helpers import checked_engines
 
 
+@pytest.mark.cluster("true-world")
 def test_true_world_one_world_over_two_hosts(clusters):
     engines = checked_engines(clusters("true-world"), 32)
     assert [e["chunk_len"] for e in engines] == [7, 7, 6, 6, 6]
@@ -20,11 +21,14 @@ def test_true_world_one_world_over_two_hosts(clusters):
     assert "head" not in {e["hostname"] for e in engines}  # the engines live on the engine nodes
 
 
+@pytest.mark.extended
+@pytest.mark.cluster(("true-world", (4,)))
 def test_true_world_other_sizes(clusters):
     engines = checked_engines(clusters("true-world", counts=(4,)), 10)
     assert [e["psum"] for e in engines] == [45.0] * 4
 
 
+@pytest.mark.cluster("true-world")
 @pytest.mark.parametrize("name", ["hello", "collectives", "mpi_io", "rma"])
 def test_plain_programs_on_true_world_nodes(clusters, name):
     cluster = clusters("true-world")
@@ -36,6 +40,7 @@ def test_plain_programs_on_true_world_nodes(clusters, name):
     assert programs.compare_output(program, program.ranks, out).ok, out
 
 
+@pytest.mark.cluster("true-world")
 def test_mpi_io_file_is_one_file_for_every_node(clusters):
     cluster = clusters("true-world")
     program = programs.get("mpi_io")
@@ -49,6 +54,7 @@ def test_mpi_io_file_is_one_file_for_every_node(clusters):
         assert res.exit_code == 0 and res.output == want, node
 
 
+@pytest.mark.cluster("merged-world")
 def test_merged_world(clusters):
     engines = checked_engines(clusters("merged-world"), 28)
     assert [e["psum"] for e in engines] == [153.0, 153.0, 153.0, 225.0, 225.0]  # COMM_WORLD still split
@@ -57,6 +63,8 @@ def test_merged_world(clusters):
     assert {e["merged_size"] for e in engines} == {5}
 
 
+@pytest.mark.extended  # it kills the name server: a cluster of its own
+@pytest.mark.cluster(("merged-world", (2, 1)))
 def test_merge_without_name_server_is_a_clear_error(clusters):
     cluster = clusters("merged-world", counts=(2, 1))
     cluster.sh("head", "pkill -x ompi-server; true")

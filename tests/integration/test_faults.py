@@ -17,9 +17,10 @@ def run(topo: str, fault: str) -> faults.FaultResult:
 @pytest.mark.parametrize(
     "topo, fault, lost",
     [
-        ("remote-engines", "engine-killed", [3]),  # the plain engine on laptop
-        ("remote-engines", "node-lost", [3]),  # laptop holds engine 3 only
-        ("split-world", "rank-killed", [3, 4]),  # rank 0 of the late world: the whole world goes
+        ("remote-engines", "engine-killed", [3]),  # the plain engine on laptop: the everyday tier's fault
+        pytest.param("remote-engines", "node-lost", [3], marks=pytest.mark.faults),  # laptop holds engine 3 only
+        # rank 0 of the late world: the whole world goes
+        pytest.param("split-world", "rank-killed", [3, 4], marks=pytest.mark.faults),
     ],
 )
 def test_fault_takes_what_the_topology_says_and_no_task_is_lost(docker_client, topo, fault, lost):
@@ -30,12 +31,14 @@ def test_fault_takes_what_the_topology_says_and_no_task_is_lost(docker_client, t
     assert any("EngineError" in h for h in res.held)  # the direct tasks on lost engines: an error, no hang
 
 
+@pytest.mark.faults
 def test_controller_restart_is_measured_and_the_check_agrees(docker_client):
     res = run("split-world", "controller-restart")
     assert res.ok, res.failed  # the check says which engines came back, whatever their number
     assert res.extra["engines_back"] == 5 - len(res.lost)
 
 
+@pytest.mark.faults
 def test_slow_network_slows_big_messages_and_the_results_stay_right(docker_client):
     """netem where the kernel has it; here tbf's rate limit and iptables' loss (no netem in this
     kernel): either way the check holds, and a 64 KiB round trip to the slowed node grows."""
@@ -47,6 +50,7 @@ def test_slow_network_slows_big_messages_and_the_results_stay_right(docker_clien
     assert after["task_rtt_ms"] > before["task_rtt_ms"] and after["mpi_rtt_us"] > before["mpi_rtt_us"]
 
 
+@pytest.mark.faults
 def test_up_killed_leaves_a_named_remainder_and_down_removes_all_of_it(docker_client):
     res = run("remote-engines", "up-killed")
     assert res.ok, res.failed
@@ -54,6 +58,7 @@ def test_up_killed_leaves_a_named_remainder_and_down_removes_all_of_it(docker_cl
     assert "testbed down --name faults-upkill-remote-engines" in res.extra["next_up_says"]
 
 
+@pytest.mark.faults
 # each a line `up` prints before it is done (the last: the first of two groups registered)
 @pytest.mark.parametrize("phase", ["starting node(s)", "ssh ready", "ipcluster start", "engine(s) registered"])
 def test_ctrl_c_at_each_phase_of_up_leaves_nothing(docker_client, phase):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from testbed import programs
+from testbed import docker_env, programs, stacks
 from testbed.expect import derive
 
 
@@ -17,6 +17,8 @@ from testbed.expect import derive
     "name, ranks",
     [(p.name, p.ranks) for p in programs.PROGRAMS.values()] + [("collectives", 3), ("hello", 7)],
 )
+@pytest.mark.extended
+@pytest.mark.cluster("single-world")
 def test_program_prints_the_derived_lines(clusters, name, ranks):
     cluster = clusters("single-world")
     program = programs.get(name)
@@ -26,16 +28,26 @@ def test_program_prints_the_derived_lines(clusters, name, ranks):
     assert result.ok, result.as_json()
 
 
-def test_cli_run_brings_up_nodes_only_and_checks(docker_client):
+@pytest.mark.parametrize("stack", list(stacks.STACKS))
+def test_cli_run_over_three_nodes_on_every_stack(docker_client, stack):
+    """One program per MPI stack, its ranks over head, node1 and node2: `testbed run` brings up the
+    nodes only, runs it under that stack's mpiexec, checks every line and removes the nodes."""
+    name = f"it-run-{stack}"
     p = subprocess.run(
-        [sys.executable, "-m", "testbed.cli", "run", "collectives", "--name", "it-run", "--json"],
+        [sys.executable, "-m", "testbed.cli", "run", "true-world", "collectives", "--mpi", stack,
+         "--name", name, "--json"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
-    assert doc["ok"] and doc["ranks"] == 4 and "Process 0 rec 10 18" in doc["output"]
+    program = programs.get("collectives")
+    assert doc["ok"] and doc["ranks"] == program.ranks == 4
+    assert sorted(doc["output"]) == sorted(program.expected(4))  # the lecture's lines, derived for 4 ranks
+    assert "on head, node1, node2" in p.stderr  # the ranks went over the three nodes
+    assert docker_env.cluster_containers(docker_client, name) == []
 
 
+@pytest.mark.cluster("single-world")
 def test_point_to_point_on_engines_l6(clusters):
     cluster = clusters("single-world")
     doc = cluster.node_json(["p2p", "--scatter", "32", "--engines", "5"])
@@ -46,6 +58,8 @@ def test_point_to_point_on_engines_l6(clusters):
     assert doc["bb"] == [3, 3, 0, 0, 0]  # the lecture's: rank 0 received bb from rank 1
 
 
+@pytest.mark.extended
+@pytest.mark.cluster("remote-split-world")
 @pytest.mark.parametrize("name", ["hello", "collectives", "objects", "sendrecv"])
 def test_program_across_two_nodes(clusters, name):
     cluster = clusters("remote-split-world")
@@ -56,6 +70,7 @@ def test_program_across_two_nodes(clusters, name):
     assert result.ok, result.as_json()
 
 
+@pytest.mark.cluster("remote-split-world")
 def test_one_mpiexec_spans_both_nodes(clusters):
     cluster = clusters("remote-split-world")
     argv = cluster.mpiexec_argv(4, ["sh", "-c", f"echo ${cluster.stack.rank_env} $(hostname)"])

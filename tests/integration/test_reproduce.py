@@ -27,6 +27,7 @@ def run(clusters, tmp_path):
     return make
 
 
+@pytest.mark.cluster("plain")
 def test_l1_load_balance_schedule(run):
     _data, out = run("L1", lb_scale_ms=5.0)  # light 50 ms, heavy 250 ms
     assert out.testbed["direct_split"] == lecture.L1["direct_split"]
@@ -35,12 +36,14 @@ def test_l1_load_balance_schedule(run):
     assert out.testbed["speedup_lb"] > out.testbed["speedup_direct"]
 
 
+@pytest.mark.cluster("plain")
 def test_l2_serial_digits(run):
     _data, out = run("L2")
     assert out.ok, [(r.what, r.testbed) for r in out.rows if r.agree is False]
     assert sum(out.testbed["freqs"]) == 10_000
 
 
+@pytest.mark.cluster("plain")
 def test_l3_parallel_digits_small(run, tmp_path):
     files, per_file = 5, 200_000
     data, out = run("L3", digit_files=files, digits_per_file=per_file, digit_cache=tmp_path / "cache",
@@ -56,6 +59,7 @@ def test_l3_parallel_digits_small(run, tmp_path):
     assert out.ok
 
 
+@pytest.mark.extended
 def test_reproduce_writes_the_report(docker_client, tmp_path):
     chosen = experiments.get(["L2", "L10"])
     outcomes, paths = reproduce.run(chosen, tmp_path, Params(), log=print, prefix="it-repro-")
@@ -72,6 +76,7 @@ def test_reproduce_writes_the_report(docker_client, tmp_path):
     assert l10.judge(collected["L10"], Params(), topology.load(l10.topology)).ok
 
 
+@pytest.mark.cluster(lambda p: experiments.get([p["exp_id"]])[0].topology)
 @pytest.mark.parametrize("exp_id", ["L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "B1", "B2"])
 def test_catalogue_experiment_agrees_with_the_lecture(clusters, tmp_path, exp_id):
     """Each of reproduce's L4-L11, B1, B2 on its topology's session cluster (the lecture's parameters)."""

@@ -16,7 +16,7 @@ from testbed.cluster import ENGINES_ON_OVERLAY, Cluster, IfExists
 
 from .helpers import checked_engines
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.scale]
 
 
 def test_128_engines_in_one_world_on_one_node_all_checked(clusters):

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from testbed import docker_env, labels, launch, stacks
+from testbed import cli, docker_env, labels, launch, stacks
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
 
@@ -23,6 +23,7 @@ def run_cli(*args, env=None):
     )  # fmt: skip
 
 
+@pytest.mark.cluster("single-world")
 def test_engines_report_what_the_topology_derives(clusters):
     cluster = clusters("single-world")
     engines = checked_engines(cluster, 32)
@@ -34,6 +35,7 @@ def test_engines_report_what_the_topology_derives(clusters):
     assert len({e["pid"] for e in engines}) == 5
 
 
+@pytest.mark.cluster("single-world")
 def test_every_resource_carries_the_cluster_label(clusters, docker_client):
     cluster = clusters("single-world")
     ctrs = docker_client.containers.list(
@@ -50,6 +52,7 @@ def test_every_resource_carries_the_cluster_label(clusters, docker_client):
         assert net.attrs["Labels"].get(labels.CLUSTER) == cluster.name
 
 
+@pytest.mark.cluster("single-world")
 def test_a_second_cluster_of_the_same_name_is_refused(clusters):
     cluster = clusters("single-world")
     with pytest.raises(TestbedError, match=f"already there .*`testbed down --name {cluster.name}` removes it"):
@@ -58,6 +61,7 @@ def test_a_second_cluster_of_the_same_name_is_refused(clusters):
     assert len(cluster.report(32)["engines"]) == 5
 
 
+@pytest.mark.cluster("single-world")
 def test_cli_check_json_on_the_running_cluster(clusters):
     cluster = clusters("single-world")
     p = run_cli("check", "single-world", "--name", cluster.name, "--json")
@@ -73,6 +77,8 @@ def test_cli_check_json_on_the_running_cluster(clusters):
         assert e["psum"] == e["expected_psum"] == 496.0
 
 
+@pytest.mark.extended
+@pytest.mark.cluster(("single-world", (3,)))
 def test_cli_check_uses_a_running_clusters_own_sizes(clusters):
     cluster = clusters("single-world", counts=(3,))
     p = run_cli("check", "single-world", "--name", cluster.name, "--json")
@@ -83,6 +89,7 @@ def test_cli_check_uses_a_running_clusters_own_sizes(clusters):
     assert p.returncode == 2 and "is up with engines 3, not 4" in p.stderr
 
 
+@pytest.mark.extended
 def test_cli_check_other_sizes_brings_up_and_removes_its_own_cluster(docker_client):
     name = "it-sw-other"
     p = run_cli("check", "single-world", "--name", name, "--engines", "3", "--scatter", "10", "--json")
@@ -100,6 +107,15 @@ def test_image_not_built_is_one_line_and_starts_nothing(docker_client):
     assert p.returncode == 2
     assert "is not built: run `make images`" in p.stderr
     assert docker_env.cluster_containers(docker_client, "it-noimage") == []
+
+
+@pytest.mark.cluster("single-world")
+def test_notebook_on_a_cluster_without_a_lab(clusters, capsys):
+    cluster = clusters("single-world")
+    rc = cli.main(["notebook", "single-world", "--name", cluster.name])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and "is up without a lab" in err[0], err
 
 
 class Doomed(launch.LaunchKind):
@@ -133,6 +149,7 @@ def doomed_topology(tmp_path):
         del launch.REGISTRY[Doomed.name]
 
 
+@pytest.mark.extended
 def test_a_failed_launch_is_one_error_naming_group_and_node_and_nothing_is_left(docker_client, doomed_topology):
     name = "it-doomed"
     cluster = Cluster(doomed_topology, name=name)  # the default 120 s wait: only the launch's own failure ends it

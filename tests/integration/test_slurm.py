@@ -26,6 +26,7 @@ def jobs_of(engines) -> list[str]:
     return [e["slurm_job_id"] for e in engines]
 
 
+@pytest.mark.cluster("slurm")
 def test_slurm_one_job_one_world_over_two_compute_nodes(clusters):
     cluster = clusters("slurm")
     engines = checked_engines(cluster, 32)  # ranks and hosts as placed, psum 496 on every engine
@@ -45,6 +46,7 @@ def test_slurm_one_job_one_world_over_two_compute_nodes(clusters):
         assert bare.exec(["test", "-e", key], user="root").code == 1
 
 
+@pytest.mark.cluster("slurm-split-world")
 def test_slurm_split_world_is_the_lectures_L10_on_a_scheduler(clusters):
     cluster = clusters("slurm-split-world")
     engines = checked_engines(cluster, lecture.SCATTER["L10"])
@@ -54,6 +56,7 @@ def test_slurm_split_world_is_the_lectures_L10_on_a_scheduler(clusters):
     assert len(set(jobs[:3])) == len(set(jobs[3:])) == 1 and jobs[0] != jobs[3]  # two jobs, two worlds
 
 
+@pytest.mark.cluster("ssh-engines")
 def test_ssh_engines_started_by_ipclusters_ssh_launcher(clusters):
     cluster = clusters("ssh-engines")
     engines = checked_engines(cluster, 16)
@@ -65,6 +68,7 @@ def test_ssh_engines_started_by_ipclusters_ssh_launcher(clusters):
     assert cluster.node("node1").exec(["test", "-s", str(ENGINE_FILE)]).code == 0
 
 
+@pytest.mark.extended
 def test_slurm_other_sizes_and_plain_engines_by_srun(docker_client, tmp_path):
     """A hand-written Slurm topology: 3 plain engines placed by srun task by task, then one
     MPI world of 4 over the nodes in the other order; --engines-like sizes come from the file."""
@@ -94,6 +98,7 @@ def test_slurm_other_sizes_and_plain_engines_by_srun(docker_client, tmp_path):
     assert [e["psum"] for e in engines][3:] == [float(sum(range(18, 40)))] * 4
 
 
+@pytest.mark.extended
 def test_a_drained_node_leaves_the_job_pending_and_says_why(docker_client):
     cluster = Cluster(topology.load("slurm"), name="it-slurm-drained", log=print)
     cluster.up(engines=False, if_exists=IfExists.REPLACE)  # nodes and Slurm, no engines yet
@@ -111,6 +116,7 @@ def test_a_drained_node_leaves_the_job_pending_and_says_why(docker_client):
         cluster.down()
 
 
+@pytest.mark.extended
 def test_scancel_of_the_engines_job_is_named_by_the_check(docker_client):
     cluster = Cluster(topology.load("slurm"), name="it-slurm-scancel", log=print).up(if_exists=IfExists.REPLACE)
     try:

@@ -20,6 +20,8 @@ from testbed.errors import TestbedError
 from testbed.expect import derive
 from testbed.swarm import SwarmBackend
 
+pytestmark = pytest.mark.swarm
+
 PREFIX = "it-sw-"
 
 

@@ -17,6 +17,8 @@ from testbed.errors import TestbedError
 
 from .helpers import checked_engines
 
+pytestmark = [pytest.mark.swarm, pytest.mark.dind]
+
 NAME = "it-dind"
 # wide-world: the controller on head, one mpiexec world of 8 ranks over node1-node4 (by node)
 PLACE = {"head": "dind1", "node1": "dind1", "node2": "dind2", "node3": "dind3", "node4": "dind2"}

@@ -31,6 +31,7 @@ LECTURE = {
 }
 
 
+@pytest.mark.cluster(lambda p: p["name"])
 @pytest.mark.parametrize("name", sorted(LECTURE))
 def test_topology_matches_derivation_and_lecture(clusters, name):
     cluster = clusters(name)
@@ -47,6 +48,8 @@ def test_topology_matches_derivation_and_lecture(clusters, name):
         assert len({e["hostname"] for e in engines}) == lec["hosts"]
 
 
+@pytest.mark.extended
+@pytest.mark.cluster(("split-world", (4, 3)))
 def test_split_world_with_other_sizes(clusters):
     cluster = clusters("split-world", counts=(4, 3))
     engines = checked_engines(cluster, 40)
@@ -55,6 +58,7 @@ def test_split_world_with_other_sizes(clusters):
     assert [e["world_size"] for e in engines] == [4] * 4 + [3] * 3
 
 
+@pytest.mark.extended
 def test_hand_written_topology_four_groups_three_nodes(docker_client, tmp_path):
     """Every launch kind in one file, over three nodes: each engine where the placement puts it."""
     topo = write_topology(
