@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from . import docker_env, expect, images, labels, launch, notebook, placement, slurm, ssh, stacks, swarm
+from . import docker_env, expect, images, labels, launch, notebook, placement, progress, slurm, ssh, stacks, swarm
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
@@ -152,9 +152,12 @@ class Cluster:
         """A shell script on a node (for tests and one-off diagnostics; the testbed itself runs argv)."""
         return self.node(service).exec(["sh", "-c", script])
 
-    def node_json(self, cmd: list[str]) -> dict:
-        """Run testbed_node.py (the in-cluster client) on the controller node and parse its JSON answer."""
-        return self.controller.run_json(["python3", str(NODE_PY), *cmd], what=f"testbed_node.py {cmd[0]}")
+    def node_json(self, cmd: list[str], on_err_line: Callable[[str], bool] | None = None) -> dict:
+        """Run testbed_node.py (the in-cluster client) on the controller node and parse its JSON answer
+        (``on_err_line``: its stderr, streamed line by line, as ``Node.run_json``)."""
+        return self.controller.run_json(
+            ["python3", str(NODE_PY), *cmd], what=f"testbed_node.py {cmd[0]}", on_err_line=on_err_line
+        )
 
     def client_json(self, script: str, *args: str) -> dict:
         """Run workload ``script`` as a client on the controller node (where the lecture's
@@ -324,8 +327,9 @@ class Cluster:
             cmd += ["--log", str(start.log), "--", *start.argv]
         else:
             self.node(start.node).start(start.argv, start.log)
-        try:
-            doc = self.node_json(cmd)
+        try:  # on a terminal, "k of N engines registered" as the wait prints them (testbed.progress)
+            with progress.track(f"[{self.name}] {what}", start.registered or None, "engines registered") as bar:
+                doc = self.node_json(cmd, on_err_line=bar.registered_line)
         except TestbedError as e:
             tail = self.node(start.node).tail(start.log.name)
             raise TestbedError(

@@ -12,7 +12,7 @@ import io
 import json
 import shlex
 import tarfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -64,6 +64,32 @@ class Node:
         out, err = res.output if res.output else (b"", b"")
         return Exec(res.exit_code, (out or b"").decode(errors="replace"), (err or b"").decode(errors="replace"))
 
+    def exec_lines(self, argv: Sequence[str], on_err_line: Callable[[str], bool], user: str = USER) -> Exec:
+        """``exec``, with each line of the command's stderr handed to ``on_err_line`` as it comes
+        (the output is streamed); the lines it takes (returns True for) are left out of ``err``."""
+        api = self.container.client.api
+        eid = api.exec_create(self.container.id, list(argv), user=user)["Id"]
+        out: list[bytes] = []
+        err: list[str] = []
+        part = b""
+
+        def feed(line: bytes) -> None:
+            text = line.decode(errors="replace")
+            if not on_err_line(text.rstrip("\n")):
+                err.append(text)
+
+        for o, e in api.exec_start(eid, stream=True, demux=True):
+            if o:
+                out.append(o)
+            if e:
+                *lines, part = (part + e).split(b"\n")
+                for ln in lines:
+                    feed(ln + b"\n")
+        if part:
+            feed(part)
+        code = api.exec_inspect(eid)["ExitCode"]
+        return Exec(code, b"".join(out).decode(errors="replace"), "".join(err))
+
     def start(self, argv: Sequence[str], log: PurePosixPath, user: str = USER) -> None:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
         self.container.exec_run(["sh", "-c", 'exec "$@" >"$0" 2>&1', str(log), *argv], user=user, detach=True)
@@ -72,8 +98,15 @@ class Node:
         """The last lines of the logs matching ``pattern`` (a glob under LOGS), or ''."""
         return self.exec(["sh", "-c", f"tail -n {lines} {LOGS}/{pattern} 2>/dev/null"]).out.rstrip()
 
-    def run_json(self, argv: Sequence[str], what: str | None = None, user: str = USER) -> dict:
-        code, out, err = self.exec(argv, user=user)
+    def run_json(
+        self, argv: Sequence[str], what: str | None = None, user: str = USER,
+        on_err_line: Callable[[str], bool] | None = None,
+    ) -> dict:
+        """``on_err_line``: stderr streamed to it line by line (``exec_lines``), e.g. for progress."""
+        if on_err_line is None:
+            code, out, err = self.exec(argv, user=user)
+        else:
+            code, out, err = self.exec_lines(argv, on_err_line, user=user)
         return last_json(out, err, f"{what or shlex.join(argv[:3])} on {self.service} (exit {code})")
 
     def workload(self, script: str, *args: str, user: str = USER) -> dict:

@@ -2,6 +2,7 @@
 the lecture's IPython session did, so client and engines share one Python.
 
     python testbed_node.py wait N [--timeout S]     block until N engines registered
+                                                 (stderr: {"registered": k, "of": N} as k grows)
     python testbed_node.py wait N --log F -- ARGV...   start ARGV (controller, engines) first
     python testbed_node.py report --scatter N [--engines K] [--timeout S]
     python testbed_node.py p2p --scatter N       the lecture's Send/Recv on the engines
@@ -124,8 +125,27 @@ class SlurmJob:
             self.hopeless_since = None
 
 
+class Registered:
+    """Progress for the host while engines register: a ``{"registered": k, "of": n}`` line on
+    stderr whenever k changed, at most one every ``every`` seconds (stdout keeps the one answer)."""
+
+    def __init__(self, n: int, every: float = 0.5, out=None):
+        self.n, self.every = n, every
+        self.out = out if out is not None else sys.stderr
+        self.shown: int | None = None
+        self.at = float("-inf")
+
+    def __call__(self, k: int, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        if k == self.shown or now - self.at < self.every:
+            return False
+        self.shown, self.at = k, now
+        print(json.dumps({"registered": k, "of": self.n}), file=self.out, flush=True)
+        return True
+
+
 def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None,
-            watch: SlurmJob | None = None, partial: bool = False):
+            watch: SlurmJob | None = None, partial: bool = False, progress: Registered | None = None):
     import ipyparallel as ipp
 
     deadline = time.monotonic() + timeout
@@ -144,6 +164,8 @@ def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: s
             check_started(proc, log)
             if watch is not None:
                 watch.check()
+            if progress is not None:
+                progress(len(rc.ids))
             try:
                 rc.wait_for_engines(n, timeout=min(1.0, max(0.0, deadline - time.monotonic())))
                 break
@@ -171,7 +193,7 @@ def cmd_wait(args) -> None:
     except OSError as e:
         fail(f"cannot start `{argv[0]}`: {e.strerror}")
     watch = SlurmJob(args.slurm_job) if args.slurm_job else None
-    rc = connect(args.n, args.timeout, proc, args.log, watch)
+    rc = connect(args.n, args.timeout, proc, args.log, watch, progress=Registered(args.n) if args.n else None)
     out = {"ids": sorted(rc.ids)}
     if watch is not None and watch.poll() is not None:
         out["slurm_job_id"] = watch.job["id"]
