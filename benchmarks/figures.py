@@ -384,7 +384,7 @@ def _derive(doc: dict) -> dict[str, Figure]:
     cold = img.get("cold") or {}
     if _finite(cold.get("total_s")):
         put(
-            "images.cold",
+            "cold_build",
             round(cold["total_s"]),
             "s",
             "images",
@@ -451,9 +451,11 @@ def _derive(doc: dict) -> dict[str, Figure]:
             mem = [v for v in (p.get("mem_mb_per_node") or {}).values() if _finite(v)]
             if _finite(p.get("mem_mb_per_engine")):
                 per_engine.append(p["mem_mb_per_engine"])
+            fullest = round(max(mem)) if mem else "-"
             note = (f"{plural(n, 'engine')}, one MPI world over {plural(k, 'node')}: {p.get('checked')}/{n} checked; "
-                    f"{p.get('mem_mb_per_engine')} MB per engine; {round(max(mem)) if mem else '-'} MB on the fullest "
-                    f"node; teardown {p.get('teardown_s')} s; host `ipcluster start -n {n}` {host_text}")  # fmt: skip
+                    f"{p.get('mem_mb_per_engine')} MB per engine; {fullest} MB on the fullest node; "
+                    f"teardown {p.get('teardown_s')} s (host `ipcluster stop` {p.get('host_teardown_s', '-')} s); "
+                    f"host `ipcluster start -n {n}` {host_text}")  # fmt: skip
             put(f"scale.point.{point}", round(p["bringup_s"], 1), "s", "scale", note, command, date)
             if mem:
                 put(
