@@ -178,6 +178,10 @@ def _scale_dates(source: object, fallback: str) -> tuple[str, dict[str, str]]:
     return default, later
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
 def _median(d: object) -> float | None:
     if isinstance(d, dict) and _finite(d.get("median")):
         return float(d["median"])
@@ -245,28 +249,28 @@ def _derive(doc: dict) -> dict[str, Figure]:
             med(s.get("containers_s"), 1),
             "s",
             "bringup",
-            f"`plain` with {n} engine(s), until all registered, median of {runs}",
+            f"`plain` with {plural(n, 'engine')}, until all registered, median of {runs}",
         )
         put(
             f"bringup.n{n}.ratio",
             med(s.get("ratio"), 2),
             "x",
             "bringup",
-            f"{n} engine(s): containers / host, run by run (goal <= 1.1)",
+            f"{plural(n, 'engine')}: containers / host, run by run (goal <= 1.1)",
         )
         put(
             f"bringup.n{n}.host_defaults",
             med(s.get("host_defaults_s"), 1),
             "s",
             "bringup",
-            f"bare host with ipyparallel's default 3 s heartbeat, {n} engine(s)",
+            f"bare host with ipyparallel's default 3 s heartbeat, {plural(n, 'engine')}",
         )
         put(
             f"bringup.n{n}.ratio_defaults",
             med(s.get("ratio_vs_host_defaults"), 2),
             "x",
             "bringup",
-            f"{n} engine(s): containers / host with ipyparallel's defaults",
+            f"{plural(n, 'engine')}: containers / host with ipyparallel's defaults",
         )
     steps = [st.get("nodes") for st in (b.get("n1") or {}).get("container_steps") or [] if _finite(st.get("nodes"))]
     if steps:
@@ -431,9 +435,6 @@ def _derive(doc: dict) -> dict[str, Figure]:
     scale = sections.get("scale") or doc.get("scale") or []
     default, later = _scale_dates(sources.get("scale"), updated)
     per_engine = []
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}" + ("" if n == 1 else "s")
 
     for p in scale:
         n, k = p["engines"], p["nodes"]
