@@ -57,7 +57,7 @@ class Quiet:
         self.what = what
         self.total = total
         self.unit = unit
-        self.done = 0
+        self.done: int | None = None  # None: not told yet (shown as "?", not as a misleading 0)
         self.note = ""
 
     def start(self) -> Quiet:
@@ -78,7 +78,7 @@ class Quiet:
         """What the line says (its elapsed time aside)."""
         s = self.what
         if self.total is not None:
-            s += f": {self.done} of {self.total}" + (f" {self.unit}" if self.unit else "")
+            s += f": {'?' if self.done is None else self.done} of {self.total}" + (f" {self.unit}" if self.unit else "")
         return s + (f"  {self.note}" if self.note else "")
 
     def registered_line(self, line: str) -> bool:
@@ -161,7 +161,9 @@ class Shown(Quiet):
         super().update(done, total, note)
         with _lock:
             if self._task is not None:
-                self._display.rich.update(self._task, description=self.text(), completed=self.done, total=self.total)
+                self._display.rich.update(
+                    self._task, description=self.text(), completed=self.done or 0, total=self.total
+                )
 
     def stop(self) -> None:
         global _display

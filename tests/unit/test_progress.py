@@ -44,6 +44,7 @@ def node_py(monkeypatch):
 def test_not_a_terminal_gets_the_quiet_variant_which_writes_nothing(capsys):
     bar = progress.track("[c] group 'a'", total=5, unit="engines registered")  # pytest's stderr: no tty
     assert type(bar) is progress.Quiet
+    assert bar.text() == "[c] group 'a': ? of 5 engines registered"  # not told yet: not a misleading 0
     with bar:
         bar.update(3)
         assert bar.registered_line('{"registered": 4, "of": 5}')
