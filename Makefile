@@ -37,7 +37,7 @@ swarm_arg   := $(if $(SWARM),--swarm) $(foreach p,$(PLACE),--place $(p))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults \
-        clean reproduce bench test test-all test-unit test-integration lint images-all swarm-dind swarm-dind-down
+        clean reproduce bench figures test test-all test-unit test-integration lint images-all swarm-dind swarm-dind-down
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -76,8 +76,8 @@ topologies: venv ## list the topologies
 cluster-up: images ## bring TOPOLOGY up and wait for its engines
 	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(swarm_arg)
 
-cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster
-	@$(TESTBED) down $(TOPOLOGY) $(name_arg)
+cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster; with neither, name the clusters that are up
+	@$(TESTBED) down $(if $(filter command line environment,$(origin TOPOLOGY)),$(TOPOLOGY)) $(name_arg)
 
 notebook: images ## JupyterLab on the controller node of TOPOLOGY, on 127.0.0.1 (PORT=; brings it up if need be)
 	@$(TESTBED) notebook $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(port_arg)
@@ -109,6 +109,10 @@ reproduce: images ## every lecture experiment beside the lecture's figures: OUT/
 
 bench: images ## benchmarks: testbed vs bare-host ipyparallel/MPI -> benchmarks/results/ (BENCH=bringup,tasks RUNS=5)
 	@$(VENV)/bin/python -m benchmarks.run --runs $(RUNS) $(if $(BENCH),--only $(BENCH)) $(mpi_arg) $(BENCH_ARGS)
+	@$(VENV)/bin/python -m benchmarks.figures render
+
+figures: venv ## rewrite the measured figures in README.md and docs/ from benchmarks/results/ (docs/figures.md)
+	@$(VENV)/bin/python -m benchmarks.figures render
 
 images-all: venv compose ## the node images of every MPI stack (openmpi4, openmpi5, mpich)
 	@$(TESTBED) images --mpi all
@@ -116,7 +120,7 @@ images-all: venv compose ## the node images of every MPI stack (openmpi4, openmp
 lab-image: images ## the lab image of MPI: JupyterLab and notebooks/ on the node image (`notebook` builds it itself)
 	@$(TESTBED) images --lab $(mpi_arg)
 
-swarm-dind: images ## a swarm of HOSTS Docker hosts in containers on this machine (Docker-in-Docker; README, Swarm)
+swarm-dind: images ## a swarm of HOSTS Docker hosts in containers on this machine (Docker-in-Docker; docs/swarm.md)
 	@$(TESTBED) dind up --hosts $(HOSTS) $(if $(MPI),--mpi $(MPI)) $(name_arg)
 
 swarm-dind-down: venv ## remove the Docker-in-Docker swarm (run with DOCKER_HOST unset)

@@ -630,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def swarm_args(s, place=True):
         s.add_argument("--swarm", action="store_true",
-                       help="on the swarm this Docker engine manages: the nodes are a stack's services (README, Swarm)")
+                       help="on the swarm this Docker engine manages: the nodes are a stack's services (docs/swarm.md)")
         if place:
             s.add_argument("--place", action="append", metavar="NODE=VALUE",
                            help="with --swarm: run NODE on the swarm nodes labelled ipp-testbed.host=VALUE "

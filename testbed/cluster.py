@@ -36,7 +36,7 @@ __all__ = ["LOGS", "WORKLOADS", "Cluster", "IfExists", "attach", "check_name", "
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
 # s a group's engines may take to register, each: on 2 cores every engine's start is CPU-bound,
-# so a big group needs longer than the 120 s that suits the lecture's sizes (see README, Scale)
+# so a big group needs longer than the 120 s that suits the lecture's sizes (see docs/scale.md)
 REGISTER_S_PER_ENGINE = 3.0
 NAME_SERVER_TIMEOUT = 10.0
 PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung mpiexec is ended
@@ -49,7 +49,7 @@ ATTACHED_WAIT = 15.0
 # about 110 such files, so 128 engines on one node ran it out ("Too many open files" in
 # every process of the node). On a node of more than ENGINES_ON_OVERLAY engines the
 # libraries are on volumes of the node's own (a copy of the image's, made by Docker when
-# the node is created: about 4 s), which the driver does not serve (README, Scale).
+# the node is created: about 4 s), which the driver does not serve (docs/scale.md).
 ENGINES_ON_OVERLAY = 64
 LIB_VOLUMES = (
     ("usr-lib", "/usr/lib/x86_64-linux-gnu"),

@@ -4,7 +4,7 @@ Each host is a container of ``ipp-testbed/dind`` (Debian's docker.io) running it
 ``dockerd``, with its own storage (a volume of its own, overlay2) and its own address on
 a bridge network of this machine. Its engine answers on ``tcp://ADDRESS:2375`` (no TLS:
 the address is reachable from this machine only). The first host inits a swarm, the
-others join it, and each is labelled as a user labels real hosts (README, Swarm):
+others join it, and each is labelled as a user labels real hosts (docs/swarm.md):
 ``ipp-testbed.host=dindN`` for ``--place`` and ``ipp-testbed.docker=tcp://...`` for the
 testbed to exec into the nodes it runs. The node images are copied into every host
 (``docker save | docker load``): there is no registry.
@@ -31,7 +31,7 @@ from .waiting import NotYet, poll
 
 DEFAULT_NAME = "dind"
 PORT = 2375
-MAX_HOSTS = 4  # what was checked to work here (README, Swarm)
+MAX_HOSTS = 4  # what was checked to work here (docs/swarm.md)
 READY_TIMEOUT = 60.0  # s for a host's dockerd to answer
 LOAD_TIMEOUT = 600  # s for one image to be copied into one host
 

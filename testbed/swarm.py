@@ -17,7 +17,7 @@ The stack is deployed with ``--resolve-image never``: the images are local, and 
 no registry to ask. A node whose image is missing on its swarm node is said in one line.
 A node's handle is its task's container, found through the swarm and reached through the
 Docker engine of the swarm node it runs on: this host's, or the endpoint that swarm
-node's label ``ipp-testbed.docker`` names (README, Swarm).
+node's label ``ipp-testbed.docker`` names (docs/swarm.md).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def require_manager(c) -> None:
     if state != "active":
         raise TestbedError(
             f"this Docker engine is not part of a swarm (Swarm: {state}): `docker swarm init` makes a "
-            "single-node one; README, Swarm, joins more hosts"
+            "single-node one; docs/swarm.md joins more hosts"
         )
     if not info.get("ControlAvailable"):
         raise TestbedError(
@@ -235,7 +235,7 @@ class SwarmBackend(Backend):
                 raise TestbedError(
                     f"node {service} runs on swarm node {host}, not on this host, and {host} has no label "
                     f"{labels.SWARM_ENDPOINT} (the Docker endpoint to reach it by): "
-                    f"`docker node update --label-add {labels.SWARM_ENDPOINT}=ssh://USER@{host} {host}` (README, Swarm)"
+                    f"`docker node update --label-add {labels.SWARM_ENDPOINT}=ssh://USER@{host} {host}` (docs/swarm.md)"
                 )
             try:
                 ssh_cli = endpoint.startswith("ssh://")  # the ssh command's own config and keys

@@ -33,7 +33,7 @@ from .errors import TestbedError
 
 ORDERS = ("ascending", "descending")
 # the largest group checked to work on this machine (2 cores, 24 GiB): 128 engines, one MPI
-# world, on one node and over 4 and 8; a 128-engine node holds about 9 GB (README, Scale)
+# world, on one node and over 4 (not over 8); a 128-engine node holds about 9 GB (docs/scale.md)
 MAX_ENGINES_PER_GROUP = 128
 
 
@@ -127,7 +127,7 @@ def _check_count(topology: str, group: str, n: Any) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_ENGINES_PER_GROUP:
         raise TestbedError(
             f"{topology}: group {group!r} needs an engine count from 1 to "
-            f"{MAX_ENGINES_PER_GROUP} (the largest group checked to work; see README, Scale), got {n!r}"
+            f"{MAX_ENGINES_PER_GROUP} (the largest group checked to work; see docs/scale.md), got {n!r}"
         )
 
 

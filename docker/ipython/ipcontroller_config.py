@@ -11,5 +11,5 @@ c.HeartMonitor.period = 500
 # periods), 30 s here. With 128 engines starting on 2 cores, the first hearts beat 44 s
 # after their registration was accepted, so every registration was purged and 0 of 128
 # engines registered (ipyparallel logs "purging stalled registration", then "ignoring
-# new heart"). 300 s holds for that, with room (README, Scale).
+# new heart"). 300 s holds for that, with room (docs/scale.md).
 c.IPController.registration_timeout = 300

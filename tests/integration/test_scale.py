@@ -2,7 +2,7 @@
 
 128 engines in one MPI world on one node is where ipyparallel's default registration
 timeout (30 s) lost every engine on this machine, and where fuse-overlayfs ran out of file
-descriptors: both are handled by the testbed (README, Scale), and this test keeps it so.
+descriptors: both are handled by the testbed (docs/scale.md), and this test keeps it so.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ commands = st.tuples(
 def test_any_command_line_is_refused_in_one_line_or_reaches_the_start(no_docker, capsys, cmd):
     capsys.readouterr()  # one example's output only (the fixture lives across examples)
     sub, topo, opts = cmd
-    argv = [sub, topo] if sub != "run" else [sub, "hello", "--topology", topo]
+    argv = [sub, topo] if sub != "run" else [sub, topo, "hello"]
     for flag, value in opts:
         argv += [flag, value]
     _refused_in_one_line_or_started(argv, capsys)
