@@ -208,10 +208,10 @@ def build(
     image = stack.image
     t0 = time.monotonic()
     base_id = ensure_base(c, log)
-    ensure_wheelhouse(stack, log)
-    want = inputs_hash(base_id, stack)
+    want = inputs_hash(base_id, stack)  # of the requirement files, not of the wheels they fetch
     if not force and (done := _up_to_date(c, image, want, t0, log)):
-        return done
+        return done  # a fresh clone whose images are current downloads nothing
+    ensure_wheelhouse(stack, log)
 
     log(f"[images] building {image}, {stack.title} (docker/Dockerfile; a first build takes a few minutes)")
     res = docker_build(
@@ -274,10 +274,11 @@ def build_lab(stack: stacks.Stack = stacks.DEFAULT, force: bool = False, log: Ca
     build(stack, log=log)
     c = docker_env.client()
     image, t0 = lab_image(stack), time.monotonic()
-    ensure_lab_wheelhouse(stack, log)
     want = lab_inputs_hash(c.images.get(stack.image).id)
     if not force and (done := _up_to_date(c, image, want, t0, log)):
         return done
+    ensure_wheelhouse(stack, log)  # the node image's versions are the lab's constraints
+    ensure_lab_wheelhouse(stack, log)
     log(f"[images] building {image}: JupyterLab on {stack.image} (docker/Dockerfile.lab; about a minute)")
     res = docker_build(
         c, image, dockerfile="docker/Dockerfile.lab", args={"NODE_IMAGE": stack.image},
