@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from testbed import cli, docker_env, labels, launch, stacks
+from testbed import cli, docker_env, labels, launch, placement, stacks
 from testbed.cluster import Cluster
 from testbed.errors import TestbedError
 
@@ -107,6 +107,23 @@ def test_image_not_built_is_one_line_and_starts_nothing(docker_client):
     assert p.returncode == 2
     assert "is not built: run `make images`" in p.stderr
     assert docker_env.cluster_containers(docker_client, "it-noimage") == []
+
+
+@pytest.mark.cluster("single-world")
+def test_cli_status_json_and_a_down_without_a_name_on_the_running_cluster(clusters):
+    cluster = clusters("single-world")
+    p = run_cli("status", "--json")
+    assert p.returncode == 0, p.stderr
+    (mine,) = [c for c in json.loads(p.stdout)["clusters"] if c["name"] == cluster.name]
+    want = [r.id for r in placement.derive(cluster.topology)]  # the ids the topology places
+    assert mine["topology"] == "single-world" and mine["mpi"] == stacks.DEFAULT.name
+    assert mine["engines"]["expected"] == len(want) and mine["engines"]["ids"] == want
+    assert mine["engines"]["missing"] == []
+    # `down` with neither a topology nor --name removes nothing and names what is up
+    p = run_cli("down")
+    assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert cluster.name in p.stderr
+    assert len(cluster.report(32)["engines"]) == len(want)  # still up
 
 
 @pytest.mark.cluster("single-world")
