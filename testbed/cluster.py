@@ -331,9 +331,12 @@ class Cluster:
             with progress.track(f"[{self.name}] {what}", start.registered or None, "engines registered") as bar:
                 doc = self.node_json(cmd, on_err_line=bar.registered_line)
         except TestbedError as e:
-            tail = self.node(start.node).tail(start.log.name)
+            node = self.node(start.node)
+            tail = node.tail(start.log.name)
+            fatal = node.engine_fatal_lines()  # e.g. an engine that gave up on its registration
             raise TestbedError(
                 f"{what}: {e}" + (f"\n--- {start.log} ({start.node}) ---\n{tail}" if tail else "")
+                + (f"\n--- engines' CRITICAL lines ({start.node}) ---\n{fatal}" if fatal else "")
             ) from None
         if start.registered:
             self.id_history.append(doc["ids"])

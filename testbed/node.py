@@ -21,6 +21,7 @@ from .errors import TestbedError
 from .launch import HOME, LOGS
 
 USER = "mpi"
+PROFILE_LOGS = PurePosixPath("/home/mpi/.ipython/profile_default/log")  # ipyparallel's own logs
 UID = GID = 1000
 WORKLOADS = PurePosixPath("/opt/testbed/workloads")
 NODE_PY = WORKLOADS / "testbed_node.py"
@@ -97,6 +98,12 @@ class Node:
     def tail(self, pattern: str, lines: int = 15) -> str:
         """The last lines of the logs matching ``pattern`` (a glob under LOGS), or ''."""
         return self.exec(["sh", "-c", f"tail -n {lines} {LOGS}/{pattern} 2>/dev/null"]).out.rstrip()
+
+    def engine_fatal_lines(self, lines: int = 8) -> str:
+        """The last CRITICAL lines of the engines' logs on this node (ipyparallel's own logs of
+        the profile, and the testbed's launch logs): why an engine gave up, or ''."""
+        logs = f"{PROFILE_LOGS}/*.log {LOGS}/*.log"
+        return self.exec(["sh", "-c", f"grep -h CRITICAL {logs} 2>/dev/null | tail -n {int(lines)}"]).out.rstrip()
 
     def run_json(
         self, argv: Sequence[str], what: str | None = None, user: str = USER,
