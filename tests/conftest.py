@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -67,20 +68,48 @@ LAST_USE: dict[str, int] = {}
 SESSION_START = time.time()
 
 
-def _bringups_since(start: float) -> int | None:
-    """Clusters brought up since ``start``: the labelled networks Docker created, one per cluster
-    (also those of the CLI run in a subprocess, of fault drills and of swarm stacks)."""
-    try:
-        import docker
+class BringUps:
+    """Clusters brought up during the session: every network Docker creates for one (a compose
+    project's or a swarm stack's, named ipp-testbed-...), also those of the CLI run in a
+    subprocess and of fault drills. Counted live from Docker's event stream: the daemon keeps
+    only its last few hundred events, too few to count a whole session afterwards."""
 
-        c = docker.from_env(timeout=10)
-        events = c.events(
-            since=int(start), until=int(time.time()) + 1, decode=True,
-            filters={"type": "network", "event": "create", "label": "ipp-testbed.cluster"},
-        )  # fmt: skip
-        return sum(1 for _ in events)
-    except Exception:  # no Docker: a unit run
-        return None
+    def __init__(self) -> None:
+        self.count = 0
+        self.stream = None
+
+    def start(self) -> None:
+        try:
+            import docker
+
+            self.stream = docker.from_env(timeout=10).events(
+                since=int(time.time()), decode=True, filters={"type": "network", "event": "create"}
+            )
+        except Exception:  # no Docker: a unit run
+            return
+        threading.Thread(target=self._count, name="bring-ups", daemon=True).start()
+
+    def _count(self) -> None:
+        try:
+            for event in self.stream:
+                if event.get("Actor", {}).get("Attributes", {}).get("name", "").startswith("ipp-testbed-"):
+                    self.count += 1
+        except Exception:  # the stream closed at the end of the session
+            pass
+
+    def stop(self) -> int | None:
+        if self.stream is None:
+            return None
+        time.sleep(1)  # the last events in flight
+        self.stream.close()
+        return self.count
+
+
+BRINGUPS = BringUps()
+
+
+def pytest_sessionstart(session):
+    BRINGUPS.start()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -90,7 +119,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     )  # fmt: skip
     if not ran_integration:
         return
-    count = _bringups_since(SESSION_START)
+    count = BRINGUPS.stop()
     if count is not None:
         marks = config.option.markexpr or "none deselected"
         terminalreporter.write_line(
