@@ -396,6 +396,18 @@ def _counts(text: str | None) -> list[int] | None:
         return None
 
 
+def _read_engines(name: str, topo_name: str) -> tuple[Cluster, dict, list[int], list[int]]:
+    """A running cluster's engines, as ``status`` shows them: (cluster, report, registered ids,
+    ids the topology places that are not registered). A controller that does not answer is a
+    TestbedError."""
+    with progress.track(f"[{name}] reading its engines"):
+        cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
+        report = cluster.report(0, timeout=10, partial=True)
+    ids = sorted(int(e["id"]) for e in report["engines"])
+    missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
+    return cluster, report, ids, missing
+
+
 def _status_json(args, c, clusters: dict, dinds: dict) -> int:
     """``status --json``: one document on stdout; what takes time is said on stderr."""
     doc: dict = {"clusters": [], "dind": []}
@@ -415,13 +427,10 @@ def _status_json(args, c, clusters: dict, dinds: dict) -> int:
         if port:
             entry["lab_port"] = int(port) if port.isdigit() else port
         try:
-            with progress.track(f"[{name}] reading its engines"):
-                cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
-                entry["engines"]["expected"] = cluster.topology.engine_count
-                report = cluster.report(0, timeout=10, partial=True)
-            ids = sorted(int(e["id"]) for e in report["engines"])
-            missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
-            entry["engines"].update(registered=len(ids), ids=ids, missing=missing)
+            cluster, _report, ids, missing = _read_engines(name, topo_name)
+            entry["engines"].update(
+                expected=cluster.topology.engine_count, registered=len(ids), ids=ids, missing=missing
+            )
         except TestbedError as e:
             entry["engines"]["error"] = str(e)
         doc["clusters"].append(entry)
@@ -459,12 +468,8 @@ def cmd_status(args) -> int:
             named = _name_arg(name, topo_name)
             print(f"  JupyterLab on {notebook.HOST}:{lab_port} (`testbed notebook {topo_name}{named}` prints its URL)")
         try:
-            with progress.track(f"[{name}] reading its engines"):
-                cluster = attach(topology.load(topo_name), name=name, log=lambda m: None)
-                report = cluster.report(0, timeout=10, partial=True)
+            cluster, report, ids, missing = _read_engines(name, topo_name)
             _print_engines(cluster, report)
-            ids = {int(e["id"]) for e in report["engines"]}
-            missing = [r.id for r in placement.derive(cluster.topology) if r.id not in ids]
             if missing:
                 count = cluster.topology.engine_count
                 print(f"  {len(ids)} of {count} engines registered: {cluster.missing_note(missing)}")
