@@ -33,11 +33,14 @@ fi
 playwright="${PLAYWRIGHT:-playwright}"
 if command -v "$playwright" >/dev/null 2>&1; then
     say "not root: trying Playwright's own Chromium ($playwright install chromium, at most 5 min)"
-    if timeout 300 "$playwright" install chromium >/tmp/ipp-testbed-playwright.log 2>&1; then
+    out="$(mktemp /tmp/ipp-testbed-playwright.XXXXXX)"  # per run: another user's file may be there
+    if timeout 300 "$playwright" install chromium >"$out" 2>&1; then
+        rm -f "$out"
         say "installed Playwright's Chromium"
         exit 0
     fi
-    say "Playwright could not download its Chromium ($(tail -1 /tmp/ipp-testbed-playwright.log))"
+    say "Playwright could not download its Chromium ($(tail -1 "$out"))"
+    rm -f "$out"
 fi
 say "no Chromium: the browser test will be skipped (it fails in CI). Install one (sudo apt-get install chromium)" \
     "or set TESTBED_CHROMIUM=/path/to/chromium"

@@ -21,7 +21,7 @@ from .errors import TestbedError
 from .launch import HOME, LOGS
 
 USER = "mpi"
-PROFILE_LOGS = PurePosixPath("/home/mpi/.ipython/profile_default/log")  # ipyparallel's own logs
+PROFILE_LOGS = HOME / ".ipython/profile_default/log"  # ipyparallel's own logs
 UID = GID = 1000
 WORKLOADS = PurePosixPath("/opt/testbed/workloads")
 NODE_PY = WORKLOADS / "testbed_node.py"
