@@ -13,3 +13,11 @@ c.HeartMonitor.period = 500
 # engines registered (ipyparallel logs "purging stalled registration", then "ignoring
 # new heart"). 300 s holds for that, with room (docs/scale.md).
 c.IPController.registration_timeout = 300
+
+# The ports a client connects to are fixed, so that the testbed can publish them on the
+# host's 127.0.0.1 when the node is created (`testbed client`, a host-side ipp.Client;
+# testbed/hostclient.py): registration is the first engine port, then control, mux, task,
+# iopub, notification and broadcast from the client pool. The engines' other ports stay
+# random: only the cluster network reaches them.
+c.IPController.engine_ports = [10101]
+c.IPController.client_ports = list(range(10102, 10108))

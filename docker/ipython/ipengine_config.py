@@ -11,3 +11,10 @@ c = get_config()  # noqa: F821
 # which is why the missing ids were always the last ones. 60 s leaves a wide margin; an
 # engine whose controller is really gone still gives up, a minute later.
 c.IPEngine.timeout = 60.0
+
+# A cluster with a mounted folder (`--mount`) runs its engines in it, however they were
+# started: node-entry gives ssh sessions TESTBED_WORKDIR as well (docker/rootfs/usr/local/bin/node-entry).
+import os  # noqa: E402
+
+if os.environ.get("TESTBED_WORKDIR"):
+    c.IPEngine.work_dir = os.environ["TESTBED_WORKDIR"]
