@@ -23,7 +23,22 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
-from . import docker_env, expect, images, labels, launch, notebook, placement, progress, slurm, ssh, stacks, swarm
+from . import (
+    docker_env,
+    expect,
+    hostclient,
+    images,
+    labels,
+    launch,
+    notebook,
+    placement,
+    progress,
+    slurm,
+    ssh,
+    stacks,
+    swarm,
+)
+from . import mount as mounts
 from .compose import ComposeBackend, project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
@@ -92,6 +107,8 @@ class Cluster:
         lab_port: int | None = None,
         on_swarm: bool = False,
         place: dict[str, str] | None = None,
+        mount: mounts.Mount | None = None,
+        lab_image: str | None = None,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
@@ -101,7 +118,10 @@ class Cluster:
         self.register_timeout = register_timeout or self.register_timeout_for(topology.engine_count)
         # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
         self.lab_port = lab_port
+        self.lab_image = lab_image or images.lab_image(stack)
         self.lab: notebook.Lab | None = None
+        # mount: a host folder on every node, their working folder (testbed.mount)
+        self.mount = mount
         # on_swarm: the nodes are a swarm stack's services (place: node -> swarm node label), else a
         # compose project on this host
         self.on_swarm = on_swarm
@@ -109,6 +129,11 @@ class Cluster:
             raise TestbedError("the lab publishes a port on this host: on a swarm, bring the cluster up without one")
         if place and not on_swarm:
             raise TestbedError("--place puts nodes on swarm nodes: give --swarm as well")
+        if on_swarm and mount:
+            raise TestbedError(
+                "--mount binds a folder of this host: a swarm's nodes may run on other hosts, where it is not; "
+                "on a swarm, copy your files in with `testbed exec` or an image of your own"
+            )
         args = (topology, self.name, self.image, stack.name)
         self.backend = (
             swarm.SwarmBackend(*args, overrides=self._overrides(), place=place) if on_swarm
@@ -124,13 +149,28 @@ class Cluster:
         node, and the libraries on volumes of their own on a node of many engines."""
         out: dict = {}
         if self.lab_port:
-            out.update(notebook.overrides(self.topology.controller, images.lab_image(self.stack), self.lab_port))
+            merge_overrides(out, notebook.overrides(self.topology.controller, self.lab_image, self.lab_port))
+        if not self.on_swarm:  # the controller's client ports on 127.0.0.1 (testbed.hostclient)
+            merge_overrides(out, hostclient.overrides(self.topology.controller))
+        if self.mount:
+            merge_overrides(out, self.mount.overrides(self.topology.nodes))
         per_node = Counter(r.node for r in placement.derive(self.topology))
         for svc, n in sorted(per_node.items()):
             if n > ENGINES_ON_OVERLAY:
-                volumes = out.setdefault(svc, {}).setdefault("volumes", [])
-                volumes += [f"{svc}-{name}:{path}" for name, path in LIB_VOLUMES]
+                merge_overrides(out, {svc: {"volumes": [f"{svc}-{name}:{path}" for name, path in LIB_VOLUMES]}})
         return out
+
+    @property
+    def mount_path(self) -> PurePosixPath | None:
+        """The mounted folder's path on the nodes (this object's, or a running cluster's labels)."""
+        if self.mount:
+            return self.mount.path
+        return mounts.mounted(self.controller.container.labels)
+
+    @property
+    def workdir(self) -> PurePosixPath:
+        """Where a user's command runs: the mounted folder, else the nodes' scratch folder."""
+        return self.mount_path or LOGS / "run"
 
     @staticmethod
     def register_timeout_for(engines: int) -> float:
@@ -227,6 +267,11 @@ class Cluster:
         )
         t = time.monotonic()
         self.backend.start()
+        if self.mount:  # node-entry gives user mpi the host user's ids first (testbed.mount)
+            for svc in topo.nodes:
+                node = self.node(svc)
+                poll(lambda n=node: n.exec(["test", "-e", "/run/node-ready"], user="root").code == 0,
+                     timeout=60, what=f"node {svc} ready (user mpi with the host user's ids)")  # fmt: skip
         # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image;
         # what a client may know of the topology goes there too (the notebooks read it)
         doc = expect.facts(topo, self.stack.name)
@@ -469,6 +514,20 @@ class Cluster:
                     for j in jobs
                 )
         return note
+
+
+def merge_overrides(out: dict, more: dict) -> dict:
+    """Add compose keys ``more`` ({service: keys}) to ``out``: lists are extended, maps updated."""
+    for svc, body in more.items():
+        have = out.setdefault(svc, {})
+        for key, value in body.items():
+            if isinstance(value, list):
+                have[key] = [*have.get(key, []), *value]
+            elif isinstance(value, dict):
+                have[key] = {**have.get(key, {}), **value}
+            else:
+                have[key] = value
+    return out
 
 
 def _running(name: str) -> dict | None:

@@ -58,7 +58,7 @@ class Backend:
                 v.split(":", 1)[0]
                 for body in self.overrides.values()
                 for v in body.get("volumes", [])
-                if not v.startswith(("/", "."))
+                if isinstance(v, str) and not v.startswith(("/", "."))
             }
             if named:  # the cluster's own volumes, labelled so that down and clean find them
                 doc["volumes"] = {v: {"labels": {labels.CLUSTER: self.name}} for v in sorted(named)}

@@ -134,6 +134,27 @@ def _download(folder: Path, what: list[str], whose: str) -> None:
         raise TestbedError(f"pip download of {whose} wheels failed (see above): is PyPI reachable?")
 
 
+def download_or_explain(folder: Path, what: list[str]) -> None:
+    """``pip download`` of a user's request (testbed.packages) into ``folder``, for the node's Python;
+    when pip fails, its reason in one line (no wheel of that name, a conflict with the constraints)."""
+    cmd = [
+        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(folder),
+        *what, "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
+        *_platform_args(platform.machine()),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode == 0:
+        return
+    errors = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("ERROR")]
+    conflict = [ln.strip() for ln in proc.stderr.splitlines() if "conflict is caused by" in ln or " depends on " in ln]
+    why = (errors[0] if errors else proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "no output")
+    if conflict:
+        why += " (" + "; ".join(conflict[1:4] or conflict[:1]) + ")"
+    raise TestbedError(
+        f"the extra packages cannot be had as wheels for Python {NODE_PYTHON} with the image's versions: {why[:400]}"
+    )
+
+
 def _up_to_date(c, image: str, want: str, t0: float, log: Callable[[str], None]) -> dict | None:
     """The figures of ``image`` when it was built from ``want``'s inputs already; None otherwise."""
     if not node_image_current(c, image, want):

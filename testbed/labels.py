@@ -26,3 +26,6 @@ def node_of(labels: dict, default: str = "?") -> str:
     """The topology node (service) a container is, under compose or on a swarm."""
     return labels.get(COMPOSE_SERVICE) or labels.get(NODE) or default
 ROLE = "ipp-testbed.role"  # "swarm-host" on a Docker-in-Docker host of `testbed dind`
+MOUNT = "ipp-testbed.mount"  # on a node of a cluster with `--mount`: the folder's path in the node
+UID = "ipp-testbed.uid"  # on such a node: user mpi's uid:gid (the host user's), when not 1000
+PACKAGES = "ipp-testbed.packages"  # on a derived node image (`--requirements`/`--pip`): what it adds

@@ -12,11 +12,13 @@ import io
 import json
 import shlex
 import tarfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from . import labels
 from .errors import TestbedError
 from .launch import HOME, LOGS
 
@@ -59,6 +61,11 @@ class Node:
     def __init__(self, container, service: str):
         self.container = container
         self.service = service
+        # user mpi's ids: the image's, or the host user's on a cluster with a mounted folder
+        found = getattr(container, "labels", None)
+        value = found.get(labels.UID) if isinstance(found, dict) else None
+        ids = value.split(":") if isinstance(value, str) and value.replace(":", "").isdigit() else (UID, GID)
+        self.uid, self.gid = int(ids[0]), int(ids[-1])
 
     def exec(self, argv: Sequence[str], workdir: str | None = None, user: str = USER) -> Exec:
         res = self.container.exec_run(list(argv), user=user, demux=True, workdir=workdir)
@@ -90,6 +97,34 @@ class Node:
             feed(part)
         code = api.exec_inspect(eid)["ExitCode"]
         return Exec(code, b"".join(out).decode(errors="replace"), "".join(err))
+
+    def stream(
+        self, argv: Sequence[str], out, err, workdir: str | None = None, env: dict[str, str] | None = None,
+        user: str = USER,
+    ) -> int:
+        """Run ``argv`` with its output written to the binary streams ``out`` and ``err`` as it
+        comes; its exit status. Ctrl-C ends the command in the node too (TERM to it and its
+        children), then goes on as KeyboardInterrupt."""
+        api = self.container.client.api
+        tag = f"testbed-exec-{id(self):x}-{time.monotonic_ns():x}"
+        pidfile = f"{LOGS}/{tag}.pid"
+        # the command's pid, for Ctrl-C: exec keeps it (argv as arguments, never as shell text)
+        wrapped = ["sh", "-c", 'echo $$ >"$0"; exec "$@"', pidfile, *argv]
+        eid = api.exec_create(self.container.id, wrapped, user=user, workdir=workdir, environment=env or {})["Id"]
+        try:
+            for o, e in api.exec_start(eid, stream=True, demux=True):
+                if o:
+                    out.write(o)
+                    out.flush()
+                if e:
+                    err.write(e)
+                    err.flush()
+        except KeyboardInterrupt:
+            self.exec(["sh", "-c", 'p=$(cat "$0") && pkill -TERM -P "$p"; kill -TERM "$p"', pidfile])
+            raise
+        finally:
+            self.exec(["rm", "-f", pidfile])
+        return api.exec_inspect(eid)["ExitCode"]
 
     def start(self, argv: Sequence[str], log: PurePosixPath, user: str = USER) -> None:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
@@ -128,7 +163,7 @@ class Node:
 
     def put_file(self, path: PurePosixPath, data: bytes, mode: int = 0o600, user: str = USER) -> None:
         """Write one file owned by mpi, or by root with ``user="root"`` (its folder must exist)."""
-        uid, gid = (0, 0) if user == "root" else (UID, GID)
+        uid, gid = (0, 0) if user == "root" else (self.uid, self.gid)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(path.name)
@@ -141,11 +176,11 @@ class Node:
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w") as tar:
             info = tarfile.TarInfo(folder.name)
-            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, UID, GID
+            info.type, info.mode, info.uid, info.gid = tarfile.DIRTYPE, 0o755, self.uid, self.gid
             tar.addfile(info)
             for f in files:
                 info = tar.gettarinfo(str(f), arcname=f"{folder.name}/{f.name}")
-                info.uid, info.gid, info.uname, info.gname, info.mode = UID, GID, USER, USER, 0o644
+                info.uid, info.gid, info.uname, info.gname, info.mode = self.uid, self.gid, USER, USER, 0o644
                 with open(f, "rb") as fh:
                     tar.addfile(info, fh)
         self.container.put_archive(str(folder.parent), buf.getvalue())
@@ -158,7 +193,7 @@ def one_off(image: str, label: str, **run_kw) -> Iterator[Node]:
 
     It carries the cluster label ``label``, so a crash leaves nothing that ``clean`` misses.
     """
-    from . import docker_env, labels
+    from . import docker_env
 
     ctr = docker_env.client().containers.run(image, detach=True, labels={labels.CLUSTER: label}, **run_kw)
     try:

@@ -92,10 +92,11 @@ def overrides(controller: str, image: str, port: int) -> dict:
     return {controller: {"image": image, "ports": [published], "labels": {labels.LAB_PORT: str(port)}}}
 
 
-def lab_argv(token: str) -> list[str]:
+def lab_argv(token: str, root: PurePosixPath = NOTEBOOKS) -> list[str]:
+    """JupyterLab's command: it opens ``root`` (the repository's notebooks, or a mounted folder)."""
     return [
         "jupyter", "lab", "--no-browser", "--ip=0.0.0.0", f"--port={LAB_PORT}", "--port-retries=0",
-        f"--ServerApp.root_dir={NOTEBOOKS}", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
     ]  # fmt: skip
 
 
@@ -142,7 +143,7 @@ class Lab:
         """Start JupyterLab on the controller node with a new token; wait until it answers."""
         lab = cls(cluster, port, secrets.token_hex(24))
         ctl = cluster.controller
-        ctl.start(lab_argv(lab.token), LAB_LOG)
+        ctl.start(lab_argv(lab.token, cluster.mount_path or NOTEBOOKS), LAB_LOG)
         try:
             poll(lab.answers, timeout=READY_TIMEOUT, what=f"JupyterLab on {cluster.topology.controller}")
         except TestbedError as e:

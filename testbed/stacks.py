@@ -183,6 +183,10 @@ class MPICH(Stack):
     def context_args(self, ctx):
         return []
 
+    def hostfile(self, slots: dict[str, int]) -> str:
+        """hydra's machine file (``mpiexec -f``): ``host:slots`` a line."""
+        return "".join(f"{host}:{n}\n" for host, n in slots.items())
+
     def name_server_argv(self, uri):
         return ["hydra_nameserver", "-port", str(self.name_server_port)]
 
