@@ -142,4 +142,4 @@ test-integration: images-all lab-image ## the everyday tier's integration tests 
 	@$(PYTEST) tests/integration -m "$(CORE)" --durations=15 $(PYTEST_ARGS)
 
 lint: venv ## ruff
-	@$(VENV)/bin/ruff check testbed tests workloads benchmarks
+	@$(VENV)/bin/ruff check testbed tests workloads benchmarks examples

@@ -7,6 +7,12 @@
     testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
     testbed run TOPOLOGY PROGRAM [-n N] [--mpi M] [--name N] [--json] [--swarm ...]
                                             one of the lecture's plain MPI programs under mpiexec
+    testbed exec TOPOLOGY [--node N] -- CMD...
+                                            run CMD on a node as user mpi, in the mounted folder
+    testbed hosts TOPOLOGY                  the nodes and engine slots as a hostfile of the stack
+    testbed client TOPOLOGY [--out FILE]    a connection file for ipp.Client on this host; its path
+    testbed matrix --topologies a,b --mpi all [--junit F] [--json] -- CMD...
+                                            CMD on each (topology, stack), a cluster at a time
     testbed shell TOPOLOGY [--name N]       IPython on the controller node, with rc and dview
     testbed notebook TOPOLOGY [--port P]    JupyterLab on the controller node (brings it up if need be)
     testbed status [--json]                 running clusters and their engines
@@ -16,6 +22,9 @@
     testbed dind up|down [--hosts 3]        a swarm of Docker hosts in containers on this machine
     testbed reproduce [--only L1,L3] [--out results]
                                             every lecture experiment beside the lecture's figures
+
+up, check, run and notebook take --mount DIR[:PATH] (a host folder on every node, at /project
+by default) and --requirements FILE / --pip PKG (extra packages: a derived image, built once).
 
 Every command takes its topology first, positionally. With --json a command prints one
 JSON document on stdout and its notes and progress on stderr. On a terminal the long
@@ -38,7 +47,24 @@ import threading
 import time
 from pathlib import Path
 
-from . import dind, docker_env, images, labels, notebook, placement, programs, progress, slurm, stacks, swarm, topology
+from . import (
+    api,
+    dind,
+    docker_env,
+    hostclient,
+    images,
+    labels,
+    notebook,
+    placement,
+    programs,
+    progress,
+    slurm,
+    stacks,
+    swarm,
+    topology,
+)
+from . import matrix as matrices
+from . import mount as mounts
 from .checks import compare, format_table
 from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, project_name, session
 from .errors import TestbedError
@@ -153,10 +179,34 @@ def _swarm_kw(args, topo: topology.Topology) -> dict:
     return {"on_swarm": args.swarm, "place": place}
 
 
+def _user_kw(args, stack: stacks.Stack, log, lab: bool = False) -> dict:
+    """--mount, --requirements and --pip, for a Cluster: checked before anything starts."""
+    return api.prepare(stack, getattr(args, "mount", None), getattr(args, "requirements", None),
+                       getattr(args, "pip", None) or (), lab=lab, log=log)  # fmt: skip
+
+
+def _same_mount(name: str, topo: topology.Topology, args) -> None:
+    """A running cluster is used as it is: a --mount (or packages) it was not brought up with is refused."""
+    if getattr(args, "requirements", None) or getattr(args, "pip", None):
+        raise TestbedError(f"cluster {name!r} is up already: extra packages are added at bring-up; "
+                           f"`testbed down --name {name}` first")  # fmt: skip
+    if getattr(args, "mount", None) is None:
+        return
+    want = mounts.parse(args.mount).path
+    have = attach(topo, name=name).mount_path
+    if have != want:
+        raise TestbedError(
+            f"cluster {name!r} is up {'with ' + str(have) if have else 'without a mounted folder'}, not with {want}: "
+            f"`testbed down --name {name}` first"
+        )
+
+
 def cmd_up(args) -> int:
     topo = _topology(args)
     kw = _swarm_kw(args, topo)
-    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stacks.get(args.mpi), **kw)
+    stack = stacks.get(args.mpi)
+    kw.update(_user_kw(args, stack, _log_to(sys.stdout)))
+    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stack, **kw)
     cluster.up(if_exists=IfExists.REFUSE)
     try:
         report = cluster.report(topo.scatter)
@@ -165,6 +215,9 @@ def cmd_up(args) -> int:
         raise
     _print_engines(cluster, report)
     hints = _hints(topo, cluster.name, cluster.stack)
+    if cluster.mount:
+        m = cluster.mount
+        print(f"[{cluster.name}] {m.host} is {m.path} on every node (the engines' working folder)")
     print(f"[{cluster.name}] up in {cluster.timings['up']:.1f}s ({_library(report)}). Attach with:\n{hints}")
     return 0
 
@@ -176,6 +229,7 @@ def cmd_notebook(args) -> int:
     if args.execute:
         return _execute_notebook(args, topo, name)
     if is_up(name):
+        _same_mount(name, topo, args)
         lab = _running_lab(topo, name, log, stacks.get(args.mpi) if args.mpi else None)
         if args.port is not None and args.port != lab.port:
             log(f"[{name}] the lab of this cluster is on port {lab.port}, not {args.port} (it is already up)")
@@ -183,12 +237,14 @@ def cmd_notebook(args) -> int:
     else:
         stack = stacks.get(args.mpi)
         port = notebook.choose_port(args.port)
+        kw = _user_kw(args, stack, log, lab=True)
         images.build_lab(stack, log=log)
-        cluster = Cluster(topo, name=name, log=log, stack=stack, lab_port=port)
+        cluster = Cluster(topo, name=name, log=log, stack=stack, lab_port=port, **kw)
         cluster.up(if_exists=IfExists.REFUSE)
         lab = cluster.lab
+    folder = lab.cluster.mount_path or notebook.NOTEBOOKS
     print(
-        f"[{name}] JupyterLab on {topo.controller} ({topo.engine_count} engines; notebooks in {notebook.NOTEBOOKS}).\n"
+        f"[{name}] JupyterLab on {topo.controller} ({topo.engine_count} engines; notebooks in {folder}).\n"
         f"Open:\n  {lab.url}\n"
         f"It is served on {notebook.HOST} only, with a token made for this cluster. "
         f"Stop it with `testbed down {topo.name}{_name_arg(name, topo.name)}`.",
@@ -248,6 +304,10 @@ def cmd_check(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     stack = stacks.get(args.mpi) if args.mpi else None
     kw = _swarm_kw(args, topo)
+    if is_up(name):
+        _same_mount(name, topo, args)
+    else:
+        kw.update(_user_kw(args, stack or stacks.DEFAULT, log))
     with session(topo, name, log=log, stack=stack, **kw) as cluster:  # a running cluster keeps its own sizes
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
@@ -314,7 +374,12 @@ def cmd_run(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
     stack = stacks.get(args.mpi) if args.mpi else None
-    with session(topo, name, engines=False, log=log, stack=stack, **_swarm_kw(args, topo)) as cluster:
+    kw = _swarm_kw(args, topo)
+    if is_up(name):
+        _same_mount(name, topo, args)
+    else:
+        kw.update(_user_kw(args, stack or stacks.DEFAULT, log))
+    with session(topo, name, engines=False, log=log, stack=stack, **kw) as cluster:
         across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
         log(f"[{name}] mpiexec -n {ranks} python3 {program.script} on {where} (in {workdir})")
@@ -341,13 +406,16 @@ def cmd_run(args) -> int:
 def cmd_shell(args) -> int:
     topo = topology.load(args.topology)
     cluster = attach(topo, name=args.name, stack=stacks.get(args.mpi) if args.mpi else None)
+    _same_mount(cluster.name, topo, args)
     host = cluster.backend.endpoint_of(topo.controller)  # a swarm node on another host: its engine
-    argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty(), host)
+    argv = shell_argv(cluster.controller.container.id, args.command, sys.stdin.isatty(), host, cluster.mount_path)
     os.execvp(shutil.which("docker") or "docker", argv)
     return 0  # not reached
 
 
-def shell_argv(container_id: str, command: str | None, tty: bool, host: str | None = None) -> list[str]:
+def shell_argv(
+    container_id: str, command: str | None, tty: bool, host: str | None = None, workdir=None
+) -> list[str]:
     """``docker exec`` into the controller node: IPython with rc and dview, or ``command`` run by python3."""
     setup = (
         "import ipyparallel as ipp, numpy as np; "
@@ -356,10 +424,95 @@ def shell_argv(container_id: str, command: str | None, tty: bool, host: str | No
         "e.g. dview.run(\"psum.py\")')"
     )
     engine = ["-H", host] if host else []
-    cmd = ["docker", *engine, "exec", "-u", "mpi", "-w", str(WORKLOADS), "-it" if tty else "-i", container_id]
+    where = str(workdir or WORKLOADS)  # the mounted folder, else the lecture's workloads
+    cmd = ["docker", *engine, "exec", "-u", "mpi", "-w", where, "-it" if tty else "-i", container_id]
     if command:
         return cmd + ["python3", "-c", setup + "\n" + command]
     return cmd + ["ipython", "--no-banner", "-i", "-c", setup]
+
+
+def _command(args) -> list[str]:
+    cmd = list(args.command or [])
+    if not cmd:
+        raise TestbedError(f"{args.cmd} needs a command after --, e.g. `testbed {args.cmd} ... -- python3 mine.py`")
+    return cmd
+
+
+def _attached(args) -> Cluster:
+    topo = topology.load(args.topology)
+    return attach(topo, name=args.name, stack=stacks.get(args.mpi) if getattr(args, "mpi", None) else None)
+
+
+def cmd_exec(args) -> int:
+    cmd = _command(args)
+    cluster = _attached(args)
+    sys.stdout.flush()
+    return api.run_exec(cluster, cmd, args.node, out=sys.stdout.buffer, err=sys.stderr.buffer).code
+
+
+def cmd_hosts(args) -> int:
+    topo = topology.load(args.topology)
+    name = check_name(args.name or topo.name)
+    if is_up(name):
+        cluster = attach(topo, name=name, stack=stacks.get(args.mpi) if args.mpi else None)
+    else:  # a hostfile needs only the topology and the stack
+        cluster = Cluster(topo, name=name, stack=stacks.get(args.mpi))
+    sys.stdout.write(api.hostfile(cluster))
+    return 0
+
+
+def cmd_client(args) -> int:
+    cluster = _attached(args)
+    path = hostclient.write(cluster, Path(args.out) if args.out else None)
+    print(path)
+    return 0
+
+
+def cmd_matrix(args) -> int:
+    cmd = _command(args)
+    topos, mpis = matrices.parse_axes(args.topologies, args.mpi)
+    if args.mount is not None:
+        mounts.parse(args.mount)  # a missing folder is said before any cluster starts
+    api.check_argv(cmd)
+    packages_req = api.packages.request(args.requirements, args.pip or ())  # bad requirements, likewise
+    log = _log_to(sys.stderr if args.json else sys.stdout)
+    sink = sys.stderr.buffer if args.json else sys.stdout.buffer
+
+    def run_row(topo_name: str, mpi: str) -> tuple[int, str]:
+        tee = _Tee(sink)
+        name = check_name(f"matrix-{topo_name}-{mpi}"[:41])
+        pips = list(packages_req.lines)
+        with api.cluster(topo_name, name=name, mpi=mpi, mount=args.mount, pip=pips, reuse=False, log=log) as c:
+            res = api.run_exec(c._cluster, cmd, None, out=tee, err=tee)
+        return res.code, tee.text()
+
+    rows = matrices.run(topos, mpis, cmd, run_row, log=log)
+    path = matrices.junit(rows, cmd, Path(args.junit))
+    if args.json:
+        print(json.dumps({"rows": [r.as_json() for r in rows], "junit": str(path)}))
+    else:
+        print(matrices.table(rows))
+        print(f"JUnit XML: {path}")
+    return 0 if rows and all(r.ok for r in rows) else 1
+
+
+class _Tee:
+    """A binary stream that writes through to ``sink`` and keeps the last of what it wrote."""
+
+    def __init__(self, sink, keep: int = matrices.OUTPUT_TAIL * 4):
+        self.sink, self.keep, self.buf = sink, keep, bytearray()
+
+    def write(self, data: bytes) -> int:
+        self.sink.write(data)
+        self.buf += data
+        del self.buf[: max(0, len(self.buf) - self.keep)]
+        return len(data)
+
+    def flush(self) -> None:
+        self.sink.flush()
+
+    def text(self) -> str:
+        return self.buf.decode(errors="replace")
 
 
 def _clusters(c) -> tuple[dict[str, tuple[dict, list[dict]]], dict[str, list[dind.Host]]]:
@@ -641,9 +794,18 @@ def build_parser() -> argparse.ArgumentParser:
                            help="with --swarm: run NODE on the swarm nodes labelled ipp-testbed.host=VALUE "
                            "(repeat for more nodes)")
 
+    def user_args(s, packages=True):
+        s.add_argument("--mount", metavar="DIR[:PATH]",
+                       help="a host folder on every node at PATH (default /project), the engines' working folder")
+        if packages:
+            s.add_argument("--requirements", metavar="FILE",
+                           help="extra packages on every node (a requirements file; a derived image, built once)")
+            s.add_argument("--pip", action="append", metavar="PKG", help="an extra package (repeat for more)")
+
     s = sub.add_parser("up", help="bring a topology up and wait for all its engines")
     topo_args(s)
     swarm_args(s)
+    user_args(s)
     s.set_defaults(func=cmd_up)
 
     s = sub.add_parser("check", help="run the lecture's workloads and compare with the derived values")
@@ -651,6 +813,7 @@ def build_parser() -> argparse.ArgumentParser:
     swarm_args(s)
     s.add_argument("--scatter", type=int, help="length of the scattered np.arange (default: the topology's)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    user_args(s)
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser(
@@ -666,12 +829,42 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="cluster name (default: the topology's name)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     swarm_args(s)
+    user_args(s)
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("shell", help="IPython on the controller node with rc and dview")
     topo_args(s, engines=False)
     s.add_argument("-c", "--command", help="run this Python (with rc, dview) instead of IPython")
+    user_args(s, packages=False)
     s.set_defaults(func=cmd_shell)
+
+    s = sub.add_parser("exec", help="run a command on a node of a running cluster, in its mounted folder",
+                       usage="testbed exec TOPOLOGY [--name NAME] [--node NODE] -- CMD [ARG ...]")
+    topo_args(s, engines=False)
+    s.add_argument("--node", help="the node (name or hostname; default: the controller's)")
+    s.add_argument("command", nargs="*", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_exec)
+
+    s = sub.add_parser("hosts", help="the nodes and engine slots of a cluster as a hostfile of its MPI stack")
+    topo_args(s, engines=False)
+    s.set_defaults(func=cmd_hosts)
+
+    s = sub.add_parser("client", help="write a connection file for ipp.Client on this host; print its path")
+    topo_args(s, engines=False)
+    s.add_argument("--out", help=f"where (default {hostclient.default_path('NAME')})")
+    s.set_defaults(func=cmd_client)
+
+    s = sub.add_parser("matrix", help="a command on each (topology, MPI stack), one cluster at a time: table, JUnit",
+                       usage="testbed matrix --topologies A,B [--mpi all|M,..] [--mount DIR] [--junit FILE] "
+                             "[--json] -- CMD [ARG ...]")  # fmt: skip
+    s.add_argument("--topologies", required=True, help="comma-separated topologies")
+    s.add_argument("--mpi", default="all", help=f"all, or comma-separated stacks of {', '.join(stacks.STACKS)}")
+    user_args(s)
+    s.add_argument("--junit", default="results/matrix.xml", help="JUnit XML report (default results/matrix.xml)")
+    s.add_argument("--json", action="store_true",
+                   help='the last line on stdout is {"rows": [...]}; the command\'s output goes to stderr')
+    s.add_argument("command", nargs="*", help=argparse.SUPPRESS)
+    s.set_defaults(func=cmd_matrix)
 
     s = sub.add_parser("notebook", help="JupyterLab on the controller node, on 127.0.0.1 (brings the cluster up)")
     topo_args(s)
@@ -679,6 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--execute", metavar="NOTEBOOK",
                    help="run this notebook (of notebooks/) headless on the running cluster and print its output")
     s.add_argument("--out", help="with --execute: write the executed notebook here")
+    user_args(s)
     s.set_defaults(func=cmd_notebook)
 
     s = sub.add_parser("status", help="running clusters and their engines")
@@ -726,7 +920,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command: list[str] | None = None
+    if "--" in argv:  # exec and matrix: what follows -- is the command, never the testbed's options
+        i = argv.index("--")
+        argv, command = argv[:i], argv[i + 1 :]
     args = build_parser().parse_args(argv)
+    if command is not None:
+        if not hasattr(args, "command"):
+            _err(f"{args.cmd} takes no command after --")
+            return 2
+        args.command = command
     t0 = time.monotonic()
     if threading.current_thread() is threading.main_thread():
         # `kill` or `timeout` (SIGTERM) tears down what was started, as Ctrl-C does
