@@ -266,6 +266,8 @@ class Cluster:
             f"{'swarm stack' if self.on_swarm else 'compose project'} {project_name(self.name)})"
         )
         t = time.monotonic()
+        if self.mount and (note := self.mount.write_note()):
+            self.log(f"[{self.name}] note: {note}")
         self.backend.start()
         if self.mount:  # node-entry gives user mpi the host user's ids first (testbed.mount)
             for svc in topo.nodes:

@@ -46,6 +46,16 @@ class Mount:
         """(uid, gid) of user mpi on the nodes: see ``host_ids``."""
         return host_ids(self.host)
 
+    def write_note(self) -> str | None:
+        """Why the nodes cannot write in the folder, when they cannot (said at bring-up)."""
+        uid, gid = self.ids
+        st = self.host.stat()
+        if st.st_mode & 0o002 or (st.st_uid == uid and st.st_mode & 0o200) or (st.st_gid == gid and st.st_mode & 0o020):
+            return None
+        return (f"the nodes run as uid {uid} and cannot write in {self.host} (owner uid {st.st_uid}, mode "
+                f"{st.st_mode & 0o777:o}); MPI refuses root, so as root give the folder to a user (chown), "
+                "or let others write in it")
+
     def overrides(self, services) -> dict:
         """Compose keys for each node: the bind mount, the working folder, the ids, the labels."""
         uid, gid = self.ids

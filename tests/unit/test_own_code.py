@@ -102,6 +102,15 @@ def test_mount_as_root_takes_the_folder_owner_or_keeps_1000(tmp_path, monkeypatc
     assert mounts.host_ids(tmp_path) == (4321, 4322)
 
 
+def test_a_folder_the_nodes_cannot_write_is_said(tmp_path, monkeypatch):
+    m = mounts.parse(str(tmp_path))
+    monkeypatch.setattr(mounts.Mount, "ids", property(lambda self: (4321, 4321)))
+    tmp_path.chmod(0o755)
+    assert "cannot write in" in m.write_note() and "uid 4321" in m.write_note()
+    tmp_path.chmod(0o777)
+    assert m.write_note() is None
+
+
 def test_cluster_overrides_merge_mount_ports_and_lab(tmp_path):
     topo = topology.load("true-world")
     c = Cluster(topo, name="x", mount=mounts.parse(str(tmp_path)), lab_port=8999)
