@@ -24,6 +24,9 @@ PORT        ?=
 SWARM       ?=
 PLACE       ?=
 HOSTS       ?= 3
+MOUNT       ?=
+REQUIREMENTS ?=
+PIP         ?=
 # the everyday tier (`make test`): every test but those marked heavy or with side effects
 CORE        := not (stacks or swarm or dind or scale or browser or faults or extended)
 
@@ -32,6 +35,12 @@ engines_arg := $(if $(ENGINES),--engines $(ENGINES))
 scatter_arg := $(if $(SCATTER),--scatter $(SCATTER))
 mpi_arg     := $(if $(MPI),--mpi $(MPI))
 port_arg    := $(if $(PORT),--port $(PORT))
+# MOUNT=DIR[:PATH]: a host folder on every node; REQUIREMENTS=FILE, PIP="pkg1 pkg2": extra packages
+# each value single-quoted for the shell (a quote in it closed and escaped): pkg>=1 is no redirection
+quote        = '$(subst ','\'',$(1))'
+user_arg    := $(if $(MOUNT),--mount $(call quote,$(MOUNT))) \
+               $(if $(REQUIREMENTS),--requirements $(call quote,$(REQUIREMENTS))) \
+               $(foreach p,$(PIP),--pip $(call quote,$(p)))
 # SWARM=1: on the swarm this Docker engine manages; PLACE="node1=hostA node2=hostB"
 swarm_arg   := $(if $(SWARM),--swarm) $(foreach p,$(PLACE),--place $(p))
 
@@ -47,6 +56,7 @@ help: ## list the targets
 	@echo "Variables: TOPOLOGY=$(TOPOLOGY)  NAME=<cluster name>  ENGINES=<per group, e.g. 3,2>  SCATTER=<N>"
 	@echo "           MPI=openmpi4 (default) | openmpi5 | mpich   (images: also MPI=all)"
 	@echo "           SWARM=1 (on a swarm)  PLACE=\"node1=hostA ...\"  HOSTS=3 (swarm-dind)"
+	@echo "           MOUNT=DIR[:PATH] (a folder on every node)  REQUIREMENTS=FILE  PIP=\"pkg ...\" (extra packages)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ ! -x $(VENV)/bin/python ]; then \
@@ -74,25 +84,25 @@ topologies: venv ## list the topologies
 	@$(TESTBED) topologies
 
 cluster-up: images ## bring TOPOLOGY up and wait for its engines
-	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(swarm_arg)
+	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(swarm_arg) $(user_arg)
 
 cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster; with neither, name the clusters that are up
 	@$(TESTBED) down $(if $(filter command line environment,$(origin TOPOLOGY)),$(TOPOLOGY)) $(name_arg)
 
 notebook: images ## JupyterLab on the controller node of TOPOLOGY, on 127.0.0.1 (PORT=; brings it up if need be)
-	@$(TESTBED) notebook $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(port_arg)
+	@$(TESTBED) notebook $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(port_arg) $(user_arg)
 
 shell: venv ## IPython on the controller node of a running cluster, with rc and dview
-	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg)
+	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg) $(if $(MOUNT),--mount $(MOUNT))
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
-	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(swarm_arg)
+	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(swarm_arg) $(user_arg)
 
 faults: images ## inject the fault catalogue into TOPOLOGY (ONLY=engine-killed,...) -> table, results/faults.json
 	@$(TESTBED) faults $(TOPOLOGY) $(if $(ONLY),--only $(ONLY)) $(mpi_arg) --out $(OUT)
 
 run: images ## run the lecture's MPI program PROGRAM (hello, collectives, ...) with NP ranks, checked
-	@$(TESTBED) run $(TOPOLOGY) $(PROGRAM) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg) $(swarm_arg)
+	@$(TESTBED) run $(TOPOLOGY) $(PROGRAM) $(name_arg) $(if $(NP),-n $(NP)) $(mpi_arg) $(swarm_arg) $(user_arg)
 
 status: venv ## running clusters and their engines
 	@$(TESTBED) status $(if $(SWARM),--swarm)
