@@ -46,10 +46,12 @@ IPP_TEST_PIP = ["pytest>=8,<9", "pytest-asyncio>=0.23", "testpath", "pytest-time
 TIMEOUT_S = 2400  # one suite, at most
 # A module of mpi4py's suite that fails with its two ranks on two nodes, in the MPI library
 # (docs/own-code.md): it runs apart, with both ranks on head, where it passes, so that the
-# rest of the suite still runs across nodes. mpich: hydra 5.0.2's mpiexec ends the whole
-# job when a spawn from two nodes adds processes ("HYD_pmcd_pmiserv_proxy_init_cb: assert
-# (proxy->node->control_fd == -1) failed").
-ACROSS_FAILS = {"mpich": "test_spawn"}
+# rest of the suite still runs across nodes. Both are spawns from ranks on two nodes:
+#  - mpich: hydra 5.0.2's mpiexec ends the whole job when such a spawn adds processes
+#    ("HYD_pmcd_pmiserv_proxy_init_cb: assert (proxy->node->control_fd == -1) failed");
+#  - openmpi5: Open MPI 5.0.8's TCP transport finds no address for the spawned processes
+#    ("btl_tcp_proc_create: opal_modex_recv: failed"), then a rank dies of SIGSEGV.
+ACROSS_FAILS = {"mpich": "test_spawn", "openmpi5": "test_spawn"}
 
 
 def sdist(name: str, version: str) -> Path:
@@ -163,7 +165,9 @@ def mpi4py_suite(stack: str, log: Path) -> dict:
             one_node = ["timeout", "600", "mpiexec", "-n", "2", "env", f"TMPDIR={c.mount}/tmp", *tests, "-i", apart]
             doc["apart"] = {"module": apart, "ranks": "2: head", "exit": run_in(c, one_node, alone),
                             **parse_unittest(alone.read_text(errors="replace"))}  # fmt: skip
-    return {**doc, "exit": code, "seconds": round(seconds), "version": version, "ranks": "2: head, node1"}
+    # where the ranks ran, as mpi4py's runner says it ("[0@head] ..."): read, not assumed
+    hosts = sorted(set(re.findall(r"^\[\d+@([\w.-]+)\]", log.read_text(errors="replace"), re.M)))
+    return {**doc, "exit": code, "seconds": round(seconds), "version": version, "hosts": hosts}
 
 
 def ipyparallel_suite(kind: str, stack: str, log: Path) -> dict:
@@ -180,7 +184,10 @@ def ipyparallel_suite(kind: str, stack: str, log: Path) -> dict:
         # PYTHONPATH: the engines the tests start import the tests' module (their functions
         # are sent by reference), which the image's ipyparallel leaves out: the sdist's
         # ipyparallel (the same 9.2.0) serves the tests and their engines alike
-        argv = ["env", "JUPYTER_PLATFORM_DIRS=1", "IPP_DISABLE_JS=1", f"PYTHONPATH={c.mount}/{src.name}",
+        # Open MPI 5's mpiexec (PRRTE) hands its ranks only the variables it is told to: the
+        # engines the tests start with mpiexec need PYTHONPATH too
+        forward = ["OMPI_MCA_mca_base_env_list=PYTHONPATH"] if stack == "openmpi5" else []
+        argv = ["env", "JUPYTER_PLATFORM_DIRS=1", "IPP_DISABLE_JS=1", f"PYTHONPATH={c.mount}/{src.name}", *forward,
                 "timeout", str(TIMEOUT_S), "python3", "-m", "pytest", "-v", "-rs", "--color=no",
                 "-p", "no:cacheprovider", "-o", "asyncio_mode=auto", "--timeout", "300",
                 "--rootdir", src.name, f"{src.name}/{test}"]  # fmt: skip
@@ -204,12 +211,26 @@ def summary_text(doc: dict) -> str:
     return text
 
 
+def note(suite: str, stack: str, doc: dict) -> str:
+    """What a figure's row says it is: the suite, its version, the stack and where it ran."""
+    if suite == "mpi4py":
+        where = f"2 ranks on {' and '.join(doc.get('hosts') or ['?'])} of true-world"
+    else:
+        where = f"inside {doc.get('topology')}"
+    return f"{suite.replace('-', ' ')} {doc.get('version', '')} on {stack}, {where}"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.suites", description=__doc__.split("\n\n")[0])
     p.add_argument("suite", choices=["mpi4py", "ipyparallel-mpi", "ipyparallel-slurm"])
     p.add_argument("--mpi", default="openmpi4", choices=["openmpi4", "openmpi5", "mpich"])
     p.add_argument("--record", action="store_true", help="put the summary into benchmarks/results/figures.json")
+    p.add_argument("--record-only", action="store_true", help="record the summary of the last run, run nothing")
     args = p.parse_args(argv)
+    if args.record_only:
+        doc = json.loads((OUT / f"{args.suite}-{args.mpi}.json").read_text())
+        record(args, doc)
+        return 0
     OUT.mkdir(parents=True, exist_ok=True)
     log = OUT / f"{args.suite}-{args.mpi}.log"
     log.write_text("")
@@ -221,11 +242,17 @@ def main(argv: list[str] | None = None) -> int:
     text = summary_text(doc)
     print(f"== {args.suite} on {args.mpi}: {text}")
     if args.record:
-        cmd = f"python -m benchmarks.suites {args.suite} --mpi {args.mpi}"
-        subprocess.run([sys.executable, "-m", "benchmarks.figures", "record", f"suite.{args.suite}.{args.mpi}", text,
-                        "--unit", "", "--command", cmd, "--note", f"{args.suite} {doc.get('version', '')}"],
-                       check=True, cwd=ROOT)  # fmt: skip
+        record(args, doc)
     return 0 if doc.get("ran") else 1
+
+
+def record(args, doc: dict) -> None:
+    """The summary into figures.json, as ``suite.<suite>.<stack>``."""
+    cmd = f"python -m benchmarks.suites {args.suite} --mpi {args.mpi}"
+    text = summary_text(doc)
+    subprocess.run([sys.executable, "-m", "benchmarks.figures", "record", f"suite.{args.suite}.{args.mpi}", text,
+                    "--unit", "", "--command", cmd, "--note", note(args.suite, args.mpi, doc)],
+                   check=True, cwd=ROOT)  # fmt: skip
 
 
 if __name__ == "__main__":
