@@ -73,7 +73,7 @@ def unpack(archive: Path, into: Path) -> Path:
 
 
 def work_folder(suite: str, stack: str) -> Path:
-    folder = OUT / "work" / f"{suite}-{stack}"
+    folder = OUT / "runs" / f"{suite}-{stack}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     return folder

@@ -34,7 +34,7 @@ def one_line_error(p) -> str:
 def test_mount_default_path_and_resolved_host(tmp_path):
     m = mounts.parse(str(tmp_path))
     assert m.host == tmp_path.resolve() and m.path == PurePosixPath("/project")
-    assert mounts.parse(f"{tmp_path}:/work/data").path == PurePosixPath("/work/data")
+    assert mounts.parse(f"{tmp_path}:/srv/data").path == PurePosixPath("/srv/data")
     assert mounts.parse(".", cwd=tmp_path).host == tmp_path.resolve()
 
 
