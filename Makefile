@@ -93,7 +93,7 @@ notebook: images ## JupyterLab on the controller node of TOPOLOGY, on 127.0.0.1 
 	@$(TESTBED) notebook $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(port_arg) $(user_arg)
 
 shell: venv ## IPython on the controller node of a running cluster, with rc and dview
-	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg) $(if $(MOUNT),--mount $(MOUNT))
+	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg) $(if $(MOUNT),--mount $(call quote,$(MOUNT)))
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
 	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(swarm_arg) $(user_arg)

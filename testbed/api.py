@@ -214,7 +214,16 @@ class TestbedCluster:
             ) from None
         hostclient.check_version(ipp.__version__)
         rc = ipp.Client(str(self.connection_file()), **kw)  # positional: 9.x ignores url_file=
-        rc.wait_for_engines(self.engines, timeout=timeout)
+        try:
+            rc.wait_for_engines(self.engines, timeout=timeout)
+        except BaseException as e:
+            rc.close()
+            if isinstance(e, (TimeoutError, ipp.error.TimeoutError)):
+                raise TestbedError(
+                    f"{len(rc.ids)} of {self.engines} engines answer the host's client after {timeout:g} s: "
+                    f"`testbed status` shows them"
+                ) from None
+            raise
         return rc
 
     def exec(
@@ -230,8 +239,10 @@ class TestbedCluster:
         else:
             res = run_exec(self._cluster, argv, node)
         if check and not res.ok:
-            tail = (res.err or res.out).strip()[-500:]
-            raise TestbedError(f"{' '.join(argv)[:100]} on {node or 'the controller'} exited {res.code}: {tail}")
+            lines = [ln for ln in (res.err or res.out).splitlines() if ln.strip()]
+            last = lines[-1].strip()[-300:] if lines else "no output"
+            cmd = " ".join(check_argv(argv))[:100]
+            raise TestbedError(f"{cmd} on {node or 'the controller'} exited {res.code}: {last}")
         return res
 
     def down(self) -> None:
@@ -268,12 +279,16 @@ def cluster(
     stack = stacks.get(mpi) if mpi else None
     if reuse and is_up(cluster_name):
         c = attach(topo, name=cluster_name, stack=stack, log=log)
-        if mount is not None and c.mount_path != mounts.parse(mount).path:
-            raise TestbedError(
-                f"cluster {cluster_name!r} is up "
-                f"{'with ' + str(c.mount_path) if c.mount_path else 'without a mounted folder'}: "
-                f"`testbed down --name {cluster_name}` first, or use another name"
-            )
+        again = f"`testbed down --name {cluster_name}` first, or use another name"
+        if requirements is not None or pip:
+            raise TestbedError(f"cluster {cluster_name!r} is up already: extra packages are added at bring-up; {again}")
+        if mount is not None:
+            want = mounts.parse(mount)
+            have = TestbedCluster(c)
+            if (c.mount_path, have.mount_source) != (want.path, want.host):
+                now = f"with {have.mount_source} at {c.mount_path}" if c.mount_path else "without a mounted folder"
+                asked = f"{want.host} at {want.path}"
+                raise TestbedError(f"cluster {cluster_name!r} is up {now}, not with {asked}: {again}")
         log(f"[{cluster_name}] using the running cluster")
         yield TestbedCluster(c)
         return

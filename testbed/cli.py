@@ -179,6 +179,18 @@ def _swarm_kw(args, topo: topology.Topology) -> dict:
     return {"on_swarm": args.swarm, "place": place}
 
 
+def _no_swarm_extras(args) -> None:
+    """A folder and extra packages are this host's: refused on a swarm before anything is built."""
+    if not getattr(args, "swarm", False):
+        return
+    if getattr(args, "mount", None) is not None:
+        raise TestbedError("--mount binds a folder of this host: a swarm's nodes may run on other hosts, where it is "
+                           "not; on a swarm, copy your files in with `testbed exec`")  # fmt: skip
+    if getattr(args, "requirements", None) or getattr(args, "pip", None):
+        raise TestbedError("--requirements/--pip build an image on this host only: on a swarm, build it, then "
+                           "`docker save` it and `docker load` it on every host")  # fmt: skip
+
+
 def _user_kw(args, stack: stacks.Stack, log, lab: bool = False) -> dict:
     """--mount, --requirements and --pip, for a Cluster: checked before anything starts."""
     return api.prepare(stack, getattr(args, "mount", None), getattr(args, "requirements", None),
@@ -205,6 +217,7 @@ def cmd_up(args) -> int:
     topo = _topology(args)
     kw = _swarm_kw(args, topo)
     stack = stacks.get(args.mpi)
+    _no_swarm_extras(args)
     kw.update(_user_kw(args, stack, _log_to(sys.stdout)))
     cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stack, **kw)
     cluster.up(if_exists=IfExists.REFUSE)
@@ -304,6 +317,7 @@ def cmd_check(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     stack = stacks.get(args.mpi) if args.mpi else None
     kw = _swarm_kw(args, topo)
+    _no_swarm_extras(args)
     if is_up(name):
         _same_mount(name, topo, args)
     else:
@@ -375,6 +389,7 @@ def cmd_run(args) -> int:
     # plain MPI programs need the nodes, not the engines
     stack = stacks.get(args.mpi) if args.mpi else None
     kw = _swarm_kw(args, topo)
+    _no_swarm_extras(args)
     if is_up(name):
         _same_mount(name, topo, args)
     else:
@@ -927,7 +942,7 @@ def main(argv: list[str] | None = None) -> int:
         argv, command = argv[:i], argv[i + 1 :]
     args = build_parser().parse_args(argv)
     if command is not None:
-        if not hasattr(args, "command"):
+        if args.func not in (cmd_exec, cmd_matrix):
             _err(f"{args.cmd} takes no command after --")
             return 2
         args.command = command

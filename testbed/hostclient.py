@@ -96,9 +96,9 @@ def write(cluster, path: Path | None = None) -> Path:
     path = Path(path) if path else default_path(cluster.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through open: made private before the key goes in
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, indent=1)
-    os.chmod(path, 0o600)
     return path
 
 

@@ -9,6 +9,7 @@ dashboards) and, with ``--json``, as one JSON line.
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
@@ -20,6 +21,8 @@ from .errors import TestbedError
 
 MAX_ROWS = 60
 OUTPUT_TAIL = 4000  # characters of a row's output kept for the JUnit report
+# what XML 1.0 cannot hold (a command's colours, NUL): replaced, so that the report parses
+XML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass
@@ -75,8 +78,9 @@ def run(
             try:
                 row.exit, row.output = run_row(t, m)
                 row.ok = row.exit == 0
-            except TestbedError as e:
-                row.error = str(e).splitlines()[0][:300]
+            except Exception as e:  # noqa: BLE001 - any failure of a row is that row's, never the run's
+                first = (str(e).splitlines() or [""])[0][:300]
+                row.error = first if isinstance(e, TestbedError) else f"{type(e).__name__}: {first}"
             row.seconds = round(time.monotonic() - t0, 1)
             log(f"==== matrix: {t} on {m}: {'ok' if row.ok else 'FAILED'} "
                 f"({'exit ' + str(row.exit) if row.exit is not None else row.error}; {row.seconds:.0f}s)")  # fmt: skip
@@ -113,7 +117,7 @@ def junit(rows: Sequence[Row], argv: Sequence[str], path: Path) -> Path:
         elif not r.ok:
             ET.SubElement(case, "failure", message=f"exit {r.exit}")
         if r.output:
-            ET.SubElement(case, "system-out").text = r.output[-OUTPUT_TAIL:]
+            ET.SubElement(case, "system-out").text = XML_UNSAFE.sub("?", r.output[-OUTPUT_TAIL:])
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
     return path

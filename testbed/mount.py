@@ -29,9 +29,10 @@ MPI_UID = 1000  # user mpi's uid in the image
 # folders of the node image a mount would hide or that the node needs as they are
 RESERVED = tuple(PurePosixPath(p) for p in (
     "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/sys",
-    "/usr", "/var", "/shared", "/tmp/testbed", "/home/mpi/.ipython", "/home/mpi/.ssh", "/home/mpi/notebooks",
+    "/usr", "/var", "/shared", "/tmp/testbed", "/home/mpi",
 ))  # fmt: skip
-NOT_ITSELF = tuple(PurePosixPath(p) for p in ("/", "/home", "/home/mpi", "/tmp"))
+# /home/mpi and what is under it: user mpi's home, re-owned when mpi takes the host user's ids
+NOT_ITSELF = tuple(PurePosixPath(p) for p in ("/", "/home", "/tmp"))
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Mount:
         uid, gid = self.ids
         env = {"TESTBED_WORKDIR": str(self.path)}
         node_labels = {labels.MOUNT: str(self.path)}
-        if uid != MPI_UID:
+        if (uid, gid) != (MPI_UID, MPI_UID):
             env.update(TESTBED_UID=str(uid), TESTBED_GID=str(gid))
             node_labels[labels.UID] = f"{uid}:{gid}"
         body = {

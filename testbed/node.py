@@ -124,7 +124,14 @@ class Node:
             raise
         finally:
             self.exec(["rm", "-f", pidfile])
-        return api.exec_inspect(eid)["ExitCode"]
+        # the stream ends when the pipes close, which may be before the process has exited
+        # (it redirected its output); its status is there once Docker says it is not running
+        for _ in range(600):
+            found = api.exec_inspect(eid)
+            if not found.get("Running") and found.get("ExitCode") is not None:
+                return int(found["ExitCode"])
+            time.sleep(0.1)
+        raise TestbedError(f"{argv[0]} on {self.service}: its output ended, but it did not exit within 60 s")
 
     def start(self, argv: Sequence[str], log: PurePosixPath, user: str = USER) -> None:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""

@@ -17,6 +17,9 @@ The plugin imports the testbed only when a fixture is used.
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import pytest
 
 _STARTED = pytest.StashKey[list]()
@@ -59,7 +62,10 @@ def testbed_cluster(request: pytest.FixtureRequest):
         if tw is not None:
             tw.line(msg)
 
+    from .cluster import is_up
+
     try:
+        reused = is_up(config.getoption("--testbed-name") or topo)
         ctx = api.cluster(
             topo, name=config.getoption("--testbed-name"), mpi=config.getoption("--testbed-mpi"),
             mount=config.getoption("--testbed-mount"), requirements=config.getoption("--testbed-requirements"),
@@ -68,12 +74,29 @@ def testbed_cluster(request: pytest.FixtureRequest):
         c = ctx.__enter__()
     except TestbedError as e:
         pytest.exit(f"testbed: {e}", returncode=2)
-    config.stash[_STARTED].append(c.name)
+    if not reused:  # a cluster the user brought up is theirs: never removed here
+        config.stash[_STARTED].append(c.name)
+    old = _term_as_interrupt()
     try:
         yield c
     finally:
         ctx.__exit__(None, None, None)
-        config.stash[_STARTED].remove(c.name)
+        if not reused:
+            config.stash[_STARTED].remove(c.name)
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+
+
+def _term_as_interrupt():
+    """SIGTERM (a CI job cancelled, `timeout`) ends the session as Ctrl-C does, so that the
+    cluster is torn down; the handler that was there, to put back (None: left alone)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    old = signal.getsignal(signal.SIGTERM)
+    if old is not signal.SIG_DFL:
+        return None
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    return old
 
 
 @pytest.fixture(scope="session")

@@ -19,5 +19,20 @@ c.IPController.registration_timeout = 300
 # testbed/hostclient.py): registration is the first engine port, then control, mux, task,
 # iopub, notification and broadcast from the client pool. The engines' other ports stay
 # random: only the cluster network reaches them.
-c.IPController.engine_ports = [10101]
-c.IPController.client_ports = list(range(10102, 10108))
+# Only while they are free: a second controller on the node (a user's own ipp.Cluster(), which
+# reads this profile too) then takes random ports, as ipyparallel does by default.
+import socket  # noqa: E402
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+if all(_free(p) for p in range(10101, 10108)):
+    c.IPController.engine_ports = [10101]
+    c.IPController.client_ports = list(range(10102, 10108))

@@ -305,3 +305,25 @@ def test_public_api_is_small():
 
     assert sorted(testbed.__all__) == ["ExecResult", "TestbedCluster", "TestbedError", "cluster"]
     assert json.dumps(api.__all__)
+
+
+def test_review_findings_stay_fixed(tmp_path, monkeypatch):
+    """A folder under mpi's home (re-owned when mpi takes the host's ids) is refused; a host
+    user of uid 1000 with another gid is still remapped; any error of a row is that row's;
+    a command's control characters do not break the JUnit file; `--` belongs to exec and matrix."""
+    with pytest.raises(TestbedError, match="need that folder"):
+        mounts.parse(f"{tmp_path}:/home/mpi/work")
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    monkeypatch.setattr(os, "getgid", lambda: 1234)
+    env = mounts.parse(str(tmp_path)).overrides(["head"])["head"]["environment"]
+    assert (env["TESTBED_UID"], env["TESTBED_GID"]) == ("1000", "1234")
+
+    def run_row(t, m):
+        raise OSError("disk full")
+
+    rows = matrix.run(["a"], ["openmpi4"], ["x"], run_row, log=lambda s: None)
+    assert rows[0].exit is None and rows[0].error == "OSError: disk full"
+    row = matrix.Row("a", "openmpi4", ok=False, exit=1, output="\x1b[31mred\x00\x07 text")
+    path = matrix.junit([row], ["x"], tmp_path / "j.xml")
+    assert "red" in ET.parse(path).getroot().find("testcase/system-out").text
+    assert "takes no command" in one_line_error(cli("shell", "single-world", "--", "x"))
