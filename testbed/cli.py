@@ -948,8 +948,11 @@ def main(argv: list[str] | None = None) -> int:
         args.command = command
     t0 = time.monotonic()
     if threading.current_thread() is threading.main_thread():
-        # `kill` or `timeout` (SIGTERM) tears down what was started, as Ctrl-C does
+        # `kill` or `timeout` (SIGTERM) tears down what was started, as Ctrl-C does; and Ctrl-C
+        # does so even when this process was started with SIGINT ignored (as a non-interactive
+        # shell starts a command in the background), where Python would leave it ignored
         signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return args.func(args)
     except TestbedError as e:
