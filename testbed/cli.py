@@ -191,6 +191,18 @@ def _no_swarm_extras(args) -> None:
                            "`docker save` it and `docker load` it on every host")  # fmt: skip
 
 
+def _session_kw(args, topo: topology.Topology, name: str, stack: stacks.Stack | None, log) -> dict:
+    """The keywords of ``session`` for check and run: the swarm's, and a user's folder and packages
+    for a cluster brought up now (a running one is checked against them instead)."""
+    kw = _swarm_kw(args, topo)
+    _no_swarm_extras(args)
+    if is_up(name):
+        _same_mount(name, topo, args)
+    else:
+        kw.update(_user_kw(args, stack or stacks.DEFAULT, log))
+    return kw
+
+
 def _user_kw(args, stack: stacks.Stack, log, lab: bool = False) -> dict:
     """--mount, --requirements and --pip, for a Cluster: checked before anything starts."""
     return api.prepare(stack, getattr(args, "mount", None), getattr(args, "requirements", None),
@@ -316,12 +328,7 @@ def cmd_check(args) -> int:
         raise TestbedError("--scatter takes a length >= 0")
     log = _log_to(sys.stderr if args.json else sys.stdout)
     stack = stacks.get(args.mpi) if args.mpi else None
-    kw = _swarm_kw(args, topo)
-    _no_swarm_extras(args)
-    if is_up(name):
-        _same_mount(name, topo, args)
-    else:
-        kw.update(_user_kw(args, stack or stacks.DEFAULT, log))
+    kw = _session_kw(args, topo, name, stack, log)
     with session(topo, name, log=log, stack=stack, **kw) as cluster:  # a running cluster keeps its own sizes
         if args.engines and cluster.topology.counts != topo.counts:
             raise TestbedError(
@@ -388,12 +395,7 @@ def cmd_run(args) -> int:
     log = _log_to(sys.stderr if args.json else sys.stdout)
     # plain MPI programs need the nodes, not the engines
     stack = stacks.get(args.mpi) if args.mpi else None
-    kw = _swarm_kw(args, topo)
-    _no_swarm_extras(args)
-    if is_up(name):
-        _same_mount(name, topo, args)
-    else:
-        kw.update(_user_kw(args, stack or stacks.DEFAULT, log))
+    kw = _session_kw(args, topo, name, stack, log)
     with session(topo, name, engines=False, log=log, stack=stack, **kw) as cluster:
         across, workdir = cluster.program_where(program.shared_file)
         where = ", ".join(n.hostname for n in topo.nodes.values()) if across else topo.controller
