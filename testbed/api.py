@@ -28,7 +28,7 @@ from . import expect, hostclient, packages, placement, stacks, topology
 from . import mount as mounts
 from .cluster import Cluster, IfExists, attach, check_name, is_up
 from .errors import TestbedError
-from .launch import LOGS, SECURITY
+from .launch import LOGS
 
 if TYPE_CHECKING:  # pragma: no cover
     import ipyparallel
@@ -69,12 +69,27 @@ def prepare(
     req = packages.request(requirements, pip)
     if req:
         kw["image"] = packages.derive(stack.image, req, log=log)
-        if lab:
+        if lab:  # the lab image is there (testbed notebook builds it first)
             from . import images
 
-            images.build_lab(stack, log=log)
             kw["lab_image"] = packages.derive(images.lab_image(stack), req, log=log)
     return kw
+
+
+def check_reuse(
+    c: Cluster, mount: str | os.PathLike | None, requirements: str | os.PathLike | None, pip: Sequence[str]
+) -> None:
+    """A running cluster is used as it is: packages, or a folder it was not brought up with, are refused."""
+    again = f"`testbed down --name {c.name}` first, or use another name"
+    if requirements is not None or pip:
+        raise TestbedError(f"cluster {c.name!r} is up already: extra packages are added at bring-up; {again}")
+    if mount is None:
+        return
+    want = mounts.parse(mount)
+    have = TestbedCluster(c).mount_source
+    if (c.mount_path, have) != (want.path, want.host):
+        now = f"with {have} at {c.mount_path}" if c.mount_path else "without a mounted folder"
+        raise TestbedError(f"cluster {c.name!r} is up {now}, not with {want.host} at {want.path}: {again}")
 
 
 def node_of(c: Cluster, node: str | None) -> str:
@@ -122,14 +137,11 @@ def run_exec(
     found = n.exec(["sh", "-c", 'cd "$1" && command -v "$0"', argv[0], where])
     if found.code != 0:
         raise TestbedError(f"command not found on node {svc}: {argv[0]!r} (in {where}, user mpi's PATH)")
-    if svc != c.topology.controller:  # the client's connection file, for ipp.Client() there
-        if n.exec(["test", "-e", str(hostclient.CLIENT_FILE)]).code != 0:
-            try:
-                text = c.controller.read(hostclient.CLIENT_FILE)
-                n.exec(["mkdir", "-p", "-m", "700", str(SECURITY)])
-                n.put_file(hostclient.CLIENT_FILE, text.encode())
-            except TestbedError:
-                pass  # no controller (a cluster of nodes only): nothing to connect to
+    if svc != c.topology.controller and n.exec(["test", "-e", str(hostclient.CLIENT_FILE)]).code != 0:
+        try:  # the client's connection file, for ipp.Client() there
+            c.copy_from_controller(svc, hostclient.CLIENT_FILE)
+        except TestbedError:
+            pass  # no controller (a cluster of nodes only): nothing to connect to
     n.put_file(HOSTFILE, hostfile(c).encode(), 0o644)
     env = {
         "TESTBED_CLUSTER": c.name, "TESTBED_TOPOLOGY": c.topology.name, "TESTBED_MPI": c.stack.name,
@@ -150,7 +162,6 @@ class TestbedCluster:
 
     def __init__(self, cluster: Cluster):
         self._cluster = cluster
-        self._client: ipyparallel.Client | None = None
 
     @property
     def name(self) -> str:
@@ -279,16 +290,7 @@ def cluster(
     stack = stacks.get(mpi) if mpi else None
     if reuse and is_up(cluster_name):
         c = attach(topo, name=cluster_name, stack=stack, log=log)
-        again = f"`testbed down --name {cluster_name}` first, or use another name"
-        if requirements is not None or pip:
-            raise TestbedError(f"cluster {cluster_name!r} is up already: extra packages are added at bring-up; {again}")
-        if mount is not None:
-            want = mounts.parse(mount)
-            have = TestbedCluster(c)
-            if (c.mount_path, have.mount_source) != (want.path, want.host):
-                now = f"with {have.mount_source} at {c.mount_path}" if c.mount_path else "without a mounted folder"
-                asked = f"{want.host} at {want.path}"
-                raise TestbedError(f"cluster {cluster_name!r} is up {now}, not with {asked}: {again}")
+        check_reuse(c, mount, requirements, pip)
         log(f"[{cluster_name}] using the running cluster")
         yield TestbedCluster(c)
         return

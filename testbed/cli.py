@@ -211,18 +211,10 @@ def _user_kw(args, stack: stacks.Stack, log, lab: bool = False) -> dict:
 
 def _same_mount(name: str, topo: topology.Topology, args) -> None:
     """A running cluster is used as it is: a --mount (or packages) it was not brought up with is refused."""
-    if getattr(args, "requirements", None) or getattr(args, "pip", None):
-        raise TestbedError(f"cluster {name!r} is up already: extra packages are added at bring-up; "
-                           f"`testbed down --name {name}` first")  # fmt: skip
-    if getattr(args, "mount", None) is None:
-        return
-    want = mounts.parse(args.mount).path
-    have = attach(topo, name=name).mount_path
-    if have != want:
-        raise TestbedError(
-            f"cluster {name!r} is up {'with ' + str(have) if have else 'without a mounted folder'}, not with {want}: "
-            f"`testbed down --name {name}` first"
-        )
+    requirements, pip = getattr(args, "requirements", None), getattr(args, "pip", None) or ()
+    if requirements is None and not pip and getattr(args, "mount", None) is None:
+        return  # nothing to check, and no need to look the cluster up
+    api.check_reuse(attach(topo, name=name), getattr(args, "mount", None), requirements, pip)
 
 
 def cmd_up(args) -> int:
@@ -262,8 +254,8 @@ def cmd_notebook(args) -> int:
     else:
         stack = stacks.get(args.mpi)
         port = notebook.choose_port(args.port)
-        kw = _user_kw(args, stack, log, lab=True)
         images.build_lab(stack, log=log)
+        kw = _user_kw(args, stack, log, lab=True)
         cluster = Cluster(topo, name=name, log=log, stack=stack, lab_port=port, **kw)
         cluster.up(if_exists=IfExists.REFUSE)
         lab = cluster.lab

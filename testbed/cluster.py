@@ -396,11 +396,16 @@ class Cluster:
         """
         if service in self._has_engine_file:
             return
-        content = self.controller.read(ENGINE_FILE)
-        node = self.node(service)
-        node.exec(["mkdir", "-p", "-m", "700", str(ENGINE_FILE.parent)])
-        node.put_file(ENGINE_FILE, content.encode())
+        self.copy_from_controller(service, ENGINE_FILE)
         self._has_engine_file.add(service)
+
+    def copy_from_controller(self, service: str, path: PurePosixPath) -> None:
+        """A private file of the controller node (a connection file) copied to the same path on
+        node ``service``, its folder made private first."""
+        content = self.controller.read(path)
+        node = self.node(service)
+        node.exec(["mkdir", "-p", "-m", "700", str(path.parent)])
+        node.put_file(path, content.encode())
 
     def down(self, quiet: bool = False) -> None:
         """Remove the compose project, then anything still labelled for this cluster."""

@@ -6,7 +6,7 @@ The controller's profile fixes the ports a client connects to
 every compose cluster publishes them on the host's 127.0.0.1, each on a port Docker
 chooses, so that clusters side by side never collide. ``connection`` reads the
 controller's own ``ipcontroller-client.json`` and rewrites its address and ports to
-those published ones; ``ipp.Client(url_file=...)`` from the host's Python then reaches
+those published ones; ``ipp.Client(path)`` from the host's Python then reaches
 the engines. Nothing is published on other interfaces.
 """
 

@@ -123,26 +123,24 @@ def _fresh(folder: Path) -> None:
         old.unlink()
 
 
-def _download(folder: Path, what: list[str], whose: str) -> None:
+def _download_argv(folder: Path, what: list[str]) -> list[str]:
     """``pip download`` of ``what`` into ``folder``: wheels for the node's Python and glibc."""
-    cmd = [
+    return [
         sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(folder),
         *what, "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
         *_platform_args(platform.machine()),
     ]  # fmt: skip
-    if subprocess.run(cmd).returncode != 0:
+
+
+def _download(folder: Path, what: list[str], whose: str) -> None:
+    if subprocess.run(_download_argv(folder, what)).returncode != 0:
         raise TestbedError(f"pip download of {whose} wheels failed (see above): is PyPI reachable?")
 
 
 def download_or_explain(folder: Path, what: list[str]) -> None:
     """``pip download`` of a user's request (testbed.packages) into ``folder``, for the node's Python;
     when pip fails, its reason in one line (no wheel of that name, a conflict with the constraints)."""
-    cmd = [
-        sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--dest", str(folder),
-        *what, "--only-binary=:all:", "--implementation", "cp", "--python-version", NODE_PYTHON,
-        *_platform_args(platform.machine()),
-    ]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(_download_argv(folder, what), capture_output=True, text=True)
     if proc.returncode == 0:
         return
     errors = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip().startswith("ERROR")]

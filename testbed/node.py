@@ -95,8 +95,19 @@ class Node:
                     feed(ln + b"\n")
         if part:
             feed(part)
-        code = api.exec_inspect(eid)["ExitCode"]
-        return Exec(code, b"".join(out).decode(errors="replace"), "".join(err))
+        return Exec(self._exit_code(eid, argv), b"".join(out).decode(errors="replace"), "".join(err))
+
+    def _exit_code(self, eid: str, argv: Sequence[str]) -> int:
+        """The exit status of exec ``eid`` once Docker says it is not running: its output stream
+        ends when the pipes close, which may be before the process has exited (it redirected
+        its output), and Docker's inspect may lag the stream's end."""
+        api = self.container.client.api
+        for _ in range(600):
+            found = api.exec_inspect(eid)
+            if not found.get("Running") and found.get("ExitCode") is not None:
+                return int(found["ExitCode"])
+            time.sleep(0.1)
+        raise TestbedError(f"{argv[0]} on {self.service}: its output ended, but it did not exit within 60 s")
 
     def stream(
         self, argv: Sequence[str], out, err, workdir: str | None = None, env: dict[str, str] | None = None,
@@ -124,14 +135,7 @@ class Node:
             raise
         finally:
             self.exec(["rm", "-f", pidfile])
-        # the stream ends when the pipes close, which may be before the process has exited
-        # (it redirected its output); its status is there once Docker says it is not running
-        for _ in range(600):
-            found = api.exec_inspect(eid)
-            if not found.get("Running") and found.get("ExitCode") is not None:
-                return int(found["ExitCode"])
-            time.sleep(0.1)
-        raise TestbedError(f"{argv[0]} on {self.service}: its output ended, but it did not exit within 60 s")
+        return self._exit_code(eid, argv)
 
     def start(self, argv: Sequence[str], log: PurePosixPath, user: str = USER) -> None:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
