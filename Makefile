@@ -9,6 +9,8 @@ TESTBED     := $(VENV)/bin/testbed
 PYTEST      := $(VENV)/bin/pytest
 TOPOLOGY    ?= single-world
 MPI         ?=
+# IPP=8.8.0: another ipyparallel than the pinned one, an image of its own (docs/scenarios-versions.md)
+IPP         ?=
 NAME        ?=
 ENGINES     ?=
 SCATTER     ?=
@@ -27,8 +29,11 @@ HOSTS       ?= 3
 MOUNT       ?=
 REQUIREMENTS ?=
 PIP         ?=
+ROWS        ?=
+STEPS       ?=
+KIND        ?= docker26
 # the everyday tier (`make test`): every test but those marked heavy or with side effects
-CORE        := not (stacks or swarm or dind or scale or browser or faults or extended)
+CORE        := not (stacks or swarm or dind or hosts or scale or browser or faults or scenarios or extended)
 
 name_arg    := $(if $(NAME),--name $(NAME))
 engines_arg := $(if $(ENGINES),--engines $(ENGINES))
@@ -43,10 +48,11 @@ user_arg    := $(if $(MOUNT),--mount $(call quote,$(MOUNT))) \
                $(foreach p,$(PIP),--pip $(call quote,$(p)))
 # SWARM=1: on the swarm this Docker engine manages; PLACE="node1=hostA node2=hostB"
 swarm_arg   := $(if $(SWARM),--swarm) $(foreach p,$(PLACE),--place $(p))
+ipp_arg     := $(if $(IPP),--ipp $(call quote,$(IPP)))
 
 .DEFAULT_GOAL := help
-.PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults \
-        clean reproduce bench figures test test-all test-unit test-integration lint images-all swarm-dind swarm-dind-down
+.PHONY: help venv compose images lab-image browser notebook cluster-up cluster-down shell check run status topologies faults scenario \
+        clean reproduce bench figures hosts host-up host-down test test-all test-scenarios test-unit test-integration lint images-all swarm-dind swarm-dind-down
 
 help: ## list the targets
 	@echo "ipp-testbed: IPython Parallel + MPI clusters in containers"
@@ -55,6 +61,7 @@ help: ## list the targets
 	@echo
 	@echo "Variables: TOPOLOGY=$(TOPOLOGY)  NAME=<cluster name>  ENGINES=<per group, e.g. 3,2>  SCATTER=<N>"
 	@echo "           MPI=openmpi4 (default) | openmpi5 | mpich   (images: also MPI=all)"
+	@echo "           IPP=8.8.0 (images, cluster-up, check, scenario: another ipyparallel than the pinned 9.2.0)"
 	@echo "           SWARM=1 (on a swarm)  PLACE=\"node1=hostA ...\"  HOSTS=3 (swarm-dind)"
 	@echo "           MOUNT=DIR[:PATH] (a folder on every node)  REQUIREMENTS=FILE  PIP=\"pkg ...\" (extra packages)"
 
@@ -78,13 +85,13 @@ compose: ## Docker Compose v2 (installs Debian's 2.x plugin when missing)
 	@bash docker/install-compose.sh
 
 images: venv compose ## base image (pulled or made with debootstrap) and the node image of MPI (default openmpi4; all)
-	@$(TESTBED) images $(mpi_arg)
+	@$(TESTBED) images $(mpi_arg) $(ipp_arg)
 
 topologies: venv ## list the topologies
 	@$(TESTBED) topologies
 
 cluster-up: images ## bring TOPOLOGY up and wait for its engines
-	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(swarm_arg) $(user_arg)
+	@$(TESTBED) up $(TOPOLOGY) $(name_arg) $(engines_arg) $(mpi_arg) $(ipp_arg) $(swarm_arg) $(user_arg)
 
 cluster-down: venv ## remove the TOPOLOGY (or NAME) cluster; with neither, name the clusters that are up
 	@$(TESTBED) down $(if $(filter command line environment,$(origin TOPOLOGY)),$(TOPOLOGY)) $(name_arg)
@@ -96,7 +103,11 @@ shell: venv ## IPython on the controller node of a running cluster, with rc and 
 	@$(TESTBED) shell $(TOPOLOGY) $(name_arg) $(mpi_arg) $(if $(MOUNT),--mount $(call quote,$(MOUNT)))
 
 check: images ## run the lecture's workloads on TOPOLOGY and compare with derived values
-	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(swarm_arg) $(user_arg)
+	@$(TESTBED) check $(TOPOLOGY) $(name_arg) $(engines_arg) $(scatter_arg) $(mpi_arg) $(ipp_arg) $(swarm_arg) \
+	  $(user_arg)
+
+scenario: $(if $(NAME),images,venv) ## replay a known ipyparallel failure NAME=many-engines,... (none: the list) -> results/scenarios.json
+	@$(TESTBED) scenario $(if $(NAME),$(NAME) $(mpi_arg) $(ipp_arg) --out $(OUT) $(if $(REPORT),--report),--list)
 
 faults: images ## inject the fault catalogue into TOPOLOGY (ONLY=engine-killed,...) -> table, results/faults.json
 	@$(TESTBED) faults $(TOPOLOGY) $(if $(ONLY),--only $(ONLY)) $(mpi_arg) --out $(OUT)
@@ -130,6 +141,15 @@ images-all: venv compose ## the node images of every MPI stack (openmpi4, openmp
 lab-image: images ## the lab image of MPI: JupyterLab and notebooks/ on the node image (`notebook` builds it itself)
 	@$(TESTBED) images --lab $(mpi_arg)
 
+hosts: images ## the host matrix: the README's commands from a fresh clone on each kind of host (ROWS=1,4 STEPS=reproduce) -> docs/hosts.md
+	@$(TESTBED) hosts-matrix $(if $(ROWS),--rows $(ROWS)) $(if $(STEPS),--steps $(STEPS))
+
+host-up: images ## a test host in a container: KIND=docker26|docker20|podman5|podman4 (docs/hosts.md)
+	@$(TESTBED) host up $(KIND) $(if $(MPI),--mpi $(MPI))
+
+host-down: venv ## remove the test host of KIND
+	@$(TESTBED) host down $(KIND)
+
 swarm-dind: images ## a swarm of HOSTS Docker hosts in containers on this machine (Docker-in-Docker; docs/swarm.md)
 	@$(TESTBED) dind up --hosts $(HOSTS) $(if $(MPI),--mpi $(MPI)) $(name_arg)
 
@@ -142,8 +162,11 @@ browser: venv ## a Chromium for the notebooks' browser test (Debian's with apt a
 test: images-all lab-image ## the everyday tier: unit tests + an integration core (no root, no swarm; docs/testing.md)
 	@$(PYTEST) -m "$(CORE)" --durations=15 $(PYTEST_ARGS)
 
-test-all: images-all lab-image browser ## everything: every stack, Swarm, Docker-in-Docker, faults, 128 engines, the browser (CI)
-	@$(PYTEST) --durations=25 $(PYTEST_ARGS)
+test-all: images-all lab-image browser ## everything but the scenarios: every stack, Swarm, Docker-in-Docker, faults, 128 engines, the browser (CI)
+	@$(PYTEST) -m "not scenarios" --durations=25 $(PYTEST_ARGS)
+
+test-scenarios: images ## every known-failure scenario on a fresh cluster each (docs/scenarios.md; about 25 min)
+	@$(PYTEST) tests/integration/test_scenarios.py --durations=15 $(PYTEST_ARGS)
 
 test-unit: venv ## unit tests only (no Docker)
 	@$(PYTEST) tests/unit $(PYTEST_ARGS)
@@ -151,5 +174,6 @@ test-unit: venv ## unit tests only (no Docker)
 test-integration: images-all lab-image ## the everyday tier's integration tests only (Docker)
 	@$(PYTEST) tests/integration -m "$(CORE)" --durations=15 $(PYTEST_ARGS)
 
-lint: venv ## ruff
+lint: venv ## ruff: the checks, and the one formatter (ruff format; the lecture's programs keep their layout)
 	@$(VENV)/bin/ruff check testbed tests workloads benchmarks examples
+	@$(VENV)/bin/ruff format --check testbed tests workloads benchmarks examples

@@ -211,16 +211,22 @@ def _derive(doc: dict) -> dict[str, Figure]:
     sources = doc.get("sources") or {}
     updated = _date_of(doc.get("updated"), "1970-01-01")
 
-    def put(key: str, value: object, unit: str, section: str, note: str, command: str | None = None,
-            date: str | None = None) -> None:  # fmt: skip
+    def put(
+        key: str, value: object, unit: str, section: str, note: str, command: str | None = None, date: str | None = None
+    ) -> None:
         if value is None or (not _finite(value) and not isinstance(value, str)):
             return
         command = command or f"make bench BENCH={section}"
         out[DERIVED + key] = make_figure(
             DERIVED + key,
-            {"value": value, "unit": unit, "date": date or _date_of(sources.get(section), updated),
-             "command": command, "note": note},
-        )  # fmt: skip
+            {
+                "value": value,
+                "unit": unit,
+                "date": date or _date_of(sources.get(section), updated),
+                "command": command,
+                "note": note,
+            },
+        )
 
     def med(d: object, digits: int) -> float | None:
         m = _median(d)
@@ -229,9 +235,16 @@ def _derive(doc: dict) -> dict[str, Figure]:
     m = doc.get("machine") or {}
     if m:
         driver = (sections.get("fs") or {}).get("storage_driver") or doc.get("storage_driver")
-        put("machine", f"{m.get('cores')} cores, {m.get('memory_gib')} GiB, Docker {m.get('docker')}"
-            + (f", storage driver {driver}" if driver else ""), "", "bringup",
-            "the machine of the newest `make bench` run", command="make bench", date=updated)  # fmt: skip
+        put(
+            "machine",
+            f"{m.get('cores')} cores, {m.get('memory_gib')} GiB, Docker {m.get('docker')}"
+            + (f", storage driver {driver}" if driver else ""),
+            "",
+            "bringup",
+            "the machine of the newest `make bench` run",
+            command="make bench",
+            date=updated,
+        )
 
     b = sections.get("bringup") or {}
     for n in (1, 5, 10):
@@ -293,8 +306,11 @@ def _derive(doc: dict) -> dict[str, Figure]:
 
     fs = sections.get("fs") or {}
     driver = fs.get("storage_driver", "the storage driver")
-    for who, label in (("host", "host"), ("container_mpi", f"node as user mpi ({driver})"),
-                       ("container_root", f"node as root ({driver})")):  # fmt: skip
+    for who, label in (
+        ("host", "host"),
+        ("container_mpi", f"node as user mpi ({driver})"),
+        ("container_root", f"node as root ({driver})"),
+    ):
         s = fs.get(who) or {}
         put(f"fs.stat_abs.{who}", med(s.get("stat_abs_us"), 1), "us", "fs", f"stat() of an absolute path: {label}")
         put(f"fs.stat_rel.{who}", med(s.get("stat_rel_us"), 1), "us", "fs", f"stat() of a relative path: {label}")
@@ -338,8 +354,9 @@ def _derive(doc: dict) -> dict[str, Figure]:
             "tasks",
             f"task throughput, {label}: containers / host (goal >= 0.95)",
         )
-    rounds = [v for view in ("lb", "direct") for v in ((t.get(view) or {}).get("ratio") or {}).get("values", [])
-              if _finite(v)]  # fmt: skip
+    rounds = [
+        v for view in ("lb", "direct") for v in ((t.get(view) or {}).get("ratio") or {}).get("values", []) if _finite(v)
+    ]
     if rounds:
         put(
             "tasks.round_range",
@@ -350,8 +367,12 @@ def _derive(doc: dict) -> dict[str, Figure]:
         )
 
     mpi = sections.get("mpi") or {}
-    setups = {"one_container_shm": "shared memory in one container", "two_containers_tcp": "TCP between two containers",
-              "host_tcp_loopback": "host, TCP loopback", "host_shm": "host, shared memory"}  # fmt: skip
+    setups = {
+        "one_container_shm": "shared memory in one container",
+        "two_containers_tcp": "TCP between two containers",
+        "host_tcp_loopback": "host, TCP loopback",
+        "host_shm": "host, shared memory",
+    }
     for setup, label in setups.items():
         s = mpi.get(setup) or {}
         put(f"mpi.{setup}.latency", med(s.get("latency_8B_us"), 1), "us", "mpi", f"Allreduce of 8 B: {label}")
@@ -453,10 +474,12 @@ def _derive(doc: dict) -> dict[str, Figure]:
             if _finite(p.get("mem_mb_per_engine")):
                 per_engine.append(p["mem_mb_per_engine"])
             fullest = round(max(mem)) if mem else "-"
-            note = (f"{plural(n, 'engine')}, one MPI world over {plural(k, 'node')}: {p.get('checked')}/{n} checked; "
-                    f"{p.get('mem_mb_per_engine')} MB per engine; {fullest} MB on the fullest node; "
-                    f"teardown {p.get('teardown_s')} s (host `ipcluster stop` {p.get('host_teardown_s', '-')} s); "
-                    f"host `ipcluster start -n {n}` {host_text}")  # fmt: skip
+            note = (
+                f"{plural(n, 'engine')}, one MPI world over {plural(k, 'node')}: {p.get('checked')}/{n} checked; "
+                f"{p.get('mem_mb_per_engine')} MB per engine; {fullest} MB on the fullest node; "
+                f"teardown {p.get('teardown_s')} s (host `ipcluster stop` {p.get('host_teardown_s', '-')} s); "
+                f"host `ipcluster start -n {n}` {host_text}"
+            )
             put(f"scale.point.{point}", round(p["bringup_s"], 1), "s", "scale", note, command, date)
             if mem:
                 put(
@@ -499,6 +522,56 @@ def _derive(doc: dict) -> dict[str, Figure]:
             "memory of an engine with its nanny (RSS), median over the points",
             date=default,
         )
+    for name, h in (doc.get("hosts") or {}).items():  # testbed hosts-matrix --bench KIND (docs/hosts.md)
+        about = f"{h.get('engine', '?')}, {h.get('storage', '?')}"
+        for p in h.get("points") or []:
+            n = p.get("engines")
+            r = (h.get("ratio") or {}).get(str(n)) or {}
+            put(
+                f"hosts.{name}.n{n}.bringup",
+                p.get("bringup_s"),
+                "s",
+                "hosts",
+                f"testbed bring-up of {plural(n, 'engine')} on one node, {about}",
+                h.get("command"),
+                h.get("date"),
+            )
+            put(
+                f"hosts.{name}.n{n}.host_mpi",
+                p.get("host_mpi_bringup_s"),
+                "s",
+                "hosts",
+                f"that host's own `ipcluster --engines=MPI -n {n}`",
+                h.get("command"),
+                h.get("date"),
+            )
+            put(
+                f"hosts.{name}.n{n}.ratio",
+                r.get("vs_host_mpi"),
+                "x",
+                "hosts",
+                "testbed / the host's MPI world, like for like",
+                h.get("command"),
+                h.get("date"),
+            )
+            put(
+                f"hosts.{name}.n{n}.host",
+                p.get("host_bringup_s"),
+                "s",
+                "hosts",
+                f"that host's own `ipcluster start -n {n}` (plain engines)",
+                h.get("command"),
+                h.get("date"),
+            )
+            put(
+                f"hosts.{name}.n{n}.ratio_plain",
+                r.get("vs_host"),
+                "x",
+                "hosts",
+                "testbed (one MPI world) / the host's plain engines",
+                h.get("command"),
+                h.get("date"),
+            )
     return out
 
 
@@ -616,8 +689,10 @@ def render_text(text: str, figures: dict[str, Figure]) -> tuple[str, list[Block]
         for mm in OPEN_RE.finditer(seg):
             if not any(a <= mm.start() < b for a, b in taken):
                 line = first + seg.count("\n", 0, mm.start())
-                problems.append(f"{line}: a marked block that is not closed (fig: on its line, figtable: by a "
-                                f"line holding only the /figtable comment)")  # fmt: skip
+                problems.append(
+                    f"{line}: a marked block that is not closed (fig: on its line, figtable: by a "
+                    f"line holding only the /figtable comment)"
+                )
         pieces.append(seg)
     blocks.sort(key=lambda b: b.line)
     return "".join(pieces), blocks, sorted(problems, key=lambda p: int(p.split(":")[0]))
@@ -651,8 +726,11 @@ def run(root: Path, write: bool) -> tuple[list[str], int, int]:
                 _write(path, new)
                 changed += 1
         else:
-            lines += [f"{name}:{b.line}: {b.kind}:{b.key} is stale: run `python -m benchmarks.figures render`"
-                      for b in blocks if b.stale]  # fmt: skip
+            lines += [
+                f"{name}:{b.line}: {b.kind}:{b.key} is stale: run `python -m benchmarks.figures render`"
+                for b in blocks
+                if b.stale
+            ]
     return lines, count, changed
 
 
@@ -681,8 +759,9 @@ def parse_value(text: str) -> int | float | str:
     return text
 
 
-def record(root: Path, key: str, value: str, unit: str, command: str, note: str | None = None,
-           date: str | None = None) -> Figure:  # fmt: skip
+def record(
+    root: Path, key: str, value: str, unit: str, command: str, note: str | None = None, date: str | None = None
+) -> Figure:
     """Add or replace one figure in figures.json (keeping its place), and return it."""
     if key.startswith(DERIVED):
         raise FiguresError(f"{key}: keys under '{DERIVED}' are read from {LATEST}: run `make bench`")

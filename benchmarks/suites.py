@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import testbed
-from testbed import api
+from testbed import api, images
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results" / "suites"
@@ -60,8 +60,15 @@ def sdist(name: str, version: str) -> Path:
     found = sorted(CACHE.glob(f"{name}-{version}.tar.gz"))
     if found:
         return found[0]
-    cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-           "--no-binary", name, "--dest", str(CACHE), f"{name}=={version}"]  # fmt: skip
+    cmd = [
+        *images.PIP_DOWNLOAD,
+        "--no-deps",
+        "--no-binary",
+        name,
+        "--dest",
+        str(CACHE),
+        f"{name}=={version}",
+    ]
     subprocess.run(cmd, check=True)
     return sorted(CACHE.glob(f"{name}-{version}.tar.gz"))[0]
 
@@ -100,9 +107,13 @@ def parse_unittest(text: str) -> dict:
     if not ran or not ends:
         return {"ran": None}
     counts = dict(kv.split("=") for kv in (ends[0][1] or "").split(", ") if "=" in kv)
-    return {"ran": int(ran[0][0]), "failures": int(counts.get("failures", 0)),
-            "errors": int(counts.get("errors", 0)), "skipped": int(counts.get("skipped", 0)),
-            "ranks_reporting": len(ran)}  # fmt: skip
+    return {
+        "ran": int(ran[0][0]),
+        "failures": int(counts.get("failures", 0)),
+        "errors": int(counts.get("errors", 0)),
+        "skipped": int(counts.get("skipped", 0)),
+        "ranks_reporting": len(ran),
+    }
 
 
 def parse_pytest(text: str) -> dict:
@@ -112,8 +123,13 @@ def parse_pytest(text: str) -> dict:
     counts = {k: int(v) for v, k in re.findall(r"(\d+) (\w+)", m[-1][0])}
     ran = sum(counts.get(k, 0) for k in ("passed", "failed", "error", "errors"))
     errors = counts.get("error", 0) + counts.get("errors", 0)
-    return {"ran": ran, "passed": counts.get("passed", 0), "failures": counts.get("failed", 0),
-            "errors": errors, "skipped": counts.get("skipped", 0)}  # fmt: skip
+    return {
+        "ran": ran,
+        "passed": counts.get("passed", 0),
+        "failures": counts.get("failed", 0),
+        "errors": errors,
+        "skipped": counts.get("skipped", 0),
+    }
 
 
 def run_in(c: testbed.TestbedCluster, argv: list[str], log: Path) -> int:
@@ -142,8 +158,14 @@ class _Both:
 def mpi4py_suite(stack: str, log: Path) -> dict:
     folder = work_folder("mpi4py", stack)
     (folder / "tmp").mkdir()
-    with testbed.cluster("true-world", name=f"suite-mpi4py-{stack}", mpi=stack, mount=folder, reuse=False,
-                         pip=["setuptools"] if stack == "openmpi4" else ()) as c:  # fmt: skip
+    with testbed.cluster(
+        "true-world",
+        name=f"suite-mpi4py-{stack}",
+        mpi=stack,
+        mount=folder,
+        reuse=False,
+        pip=["setuptools"] if stack == "openmpi4" else (),
+    ) as c:
         # setuptools: mpi4py 3.1's runner imports distutils, which Debian's Python leaves out
         version = c.exec(["python3", "-c", "import mpi4py; print(mpi4py.__version__)"], check=True).out.strip()
         src = unpack(sdist("mpi4py", version), folder)
@@ -153,8 +175,19 @@ def mpi4py_suite(stack: str, log: Path) -> dict:
         flag = "-f" if stack == "mpich" else "--hostfile"
         apart = ACROSS_FAILS.get(stack)
         tests = ["python3", f"{src.name}/{runner}", "-v"]
-        argv = ["timeout", str(TIMEOUT_S), "mpiexec", flag, "/tmp/testbed/hostfile", "-n", "2",
-                "env", f"TMPDIR={c.mount}/tmp", *tests, *(["-e", apart] if apart else [])]  # fmt: skip
+        argv = [
+            "timeout",
+            str(TIMEOUT_S),
+            "mpiexec",
+            flag,
+            "/tmp/testbed/hostfile",
+            "-n",
+            "2",
+            "env",
+            f"TMPDIR={c.mount}/tmp",
+            *tests,
+            *(["-e", apart] if apart else []),
+        ]
         t0 = time.monotonic()
         code = run_in(c, argv, log)
         seconds = time.monotonic() - t0
@@ -163,8 +196,12 @@ def mpi4py_suite(stack: str, log: Path) -> dict:
             alone = log.with_suffix(f".{apart}.log")
             alone.write_text("")
             one_node = ["timeout", "600", "mpiexec", "-n", "2", "env", f"TMPDIR={c.mount}/tmp", *tests, "-i", apart]
-            doc["apart"] = {"module": apart, "ranks": "2: head", "exit": run_in(c, one_node, alone),
-                            **parse_unittest(alone.read_text(errors="replace"))}  # fmt: skip
+            doc["apart"] = {
+                "module": apart,
+                "ranks": "2: head",
+                "exit": run_in(c, one_node, alone),
+                **parse_unittest(alone.read_text(errors="replace")),
+            }
     # where the ranks ran, as mpi4py's runner says it ("[0@head] ..."): read, not assumed
     hosts = sorted(set(re.findall(r"^\[\d+@([\w.-]+)\]", log.read_text(errors="replace"), re.M)))
     return {**doc, "exit": code, "seconds": round(seconds), "version": version, "hosts": hosts}
@@ -179,34 +216,65 @@ def ipyparallel_suite(kind: str, stack: str, log: Path) -> dict:
         topo, mount = "slurm", f"{folder}:/data"
     else:
         topo, mount = "single-world", str(folder)
-    with testbed.cluster(topo, name=f"suite-ipp-{kind}-{stack}", mpi=stack, mount=mount, pip=IPP_TEST_PIP,
-                         reuse=False) as c:  # fmt: skip
+    with testbed.cluster(
+        topo, name=f"suite-ipp-{kind}-{stack}", mpi=stack, mount=mount, pip=IPP_TEST_PIP, reuse=False
+    ) as c:
         # PYTHONPATH: the engines the tests start import the tests' module (their functions
         # are sent by reference), which the image's ipyparallel leaves out: the sdist's
         # ipyparallel (the same 9.2.0) serves the tests and their engines alike
         # Open MPI 5's mpiexec (PRRTE) hands its ranks only the variables it is told to: the
         # engines the tests start with mpiexec need PYTHONPATH too
         forward = ["OMPI_MCA_mca_base_env_list=PYTHONPATH"] if stack == "openmpi5" else []
-        argv = ["env", "JUPYTER_PLATFORM_DIRS=1", "IPP_DISABLE_JS=1", f"PYTHONPATH={c.mount}/{src.name}", *forward,
-                "timeout", str(TIMEOUT_S), "python3", "-m", "pytest", "-v", "-rs", "--color=no",
-                "-p", "no:cacheprovider", "-o", "asyncio_mode=auto", "--timeout", "300",
-                "--rootdir", src.name, f"{src.name}/{test}"]  # fmt: skip
+        argv = [
+            "env",
+            "JUPYTER_PLATFORM_DIRS=1",
+            "IPP_DISABLE_JS=1",
+            f"PYTHONPATH={c.mount}/{src.name}",
+            *forward,
+            "timeout",
+            str(TIMEOUT_S),
+            "python3",
+            "-m",
+            "pytest",
+            "-v",
+            "-rs",
+            "--color=no",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "asyncio_mode=auto",
+            "--timeout",
+            "300",
+            "--rootdir",
+            src.name,
+            f"{src.name}/{test}",
+        ]
         t0 = time.monotonic()
         code = run_in(c, argv, log)
         seconds = time.monotonic() - t0
-    return {**parse_pytest(log.read_text(errors="replace")), "exit": code, "seconds": round(seconds),
-            "version": IPYPARALLEL, "topology": topo}  # fmt: skip
+    return {
+        **parse_pytest(log.read_text(errors="replace")),
+        "exit": code,
+        "seconds": round(seconds),
+        "version": IPYPARALLEL,
+        "topology": topo,
+    }
 
 
 def summary_text(doc: dict) -> str:
     if doc.get("ran") is None:
         return f"no summary (exit {doc.get('exit')})"
-    text = (f"{doc['ran']:,} ran: {doc['failures']} failed, {doc['errors']} errors, {doc['skipped']} skipped "
-            f"({doc['seconds']} s)")  # fmt: skip
+    text = (
+        f"{doc['ran']:,} ran: {doc['failures']} failed, {doc['errors']} errors, {doc['skipped']} skipped "
+        f"({doc['seconds']} s)"
+    )
     apart = doc.get("apart")
     if apart:
-        got = (f"{apart['ran']} ran: {apart['failures']} failed, {apart['errors']} errors, {apart['skipped']} skipped"
-               if apart.get("ran") is not None else f"no summary (exit {apart['exit']})")  # fmt: skip
+        got = (
+            f"{apart['ran']} ran: {apart['failures']} failed, {apart['errors']} errors, {apart['skipped']} skipped"
+            if apart.get("ran") is not None
+            else f"no summary (exit {apart['exit']})"
+        )
         text += f"; without {apart['module']}, which ran apart on one node: {got}"
     return text
 
@@ -250,9 +318,24 @@ def record(args, doc: dict) -> None:
     """The summary into figures.json, as ``suite.<suite>.<stack>``."""
     cmd = f"python -m benchmarks.suites {args.suite} --mpi {args.mpi}"
     text = summary_text(doc)
-    subprocess.run([sys.executable, "-m", "benchmarks.figures", "record", f"suite.{args.suite}.{args.mpi}", text,
-                    "--unit", "", "--command", cmd, "--note", note(args.suite, args.mpi, doc)],
-                   check=True, cwd=ROOT)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.figures",
+            "record",
+            f"suite.{args.suite}.{args.mpi}",
+            text,
+            "--unit",
+            "",
+            "--command",
+            cmd,
+            "--note",
+            note(args.suite, args.mpi, doc),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make the base image debian:bookworm-slim on a host that has no registry.
+# Make a Debian base image (debian:bookworm-slim, debian:trixie-slim) on a host that has no
+# registry.
 #
 # The node image starts FROM debian:bookworm-slim. Where a registry answers,
 # `docker pull` gives it; where none does (an air-gapped host, this project's CI),
@@ -8,12 +9,19 @@
 # man pages, locales, apt lists or .deb cache, and dpkg told to keep it so), then
 # `docker import` it under the same tag.
 #
+# The Docker and Podman test hosts (`testbed host`, docs/hosts.md) start FROM
+# debian:trixie-slim, made the same way: the suite is the tag's (debian:SUITE-slim).
+#
 # Usage: docker/make-base.sh [TAG]        (default debian:bookworm-slim)
 # Env:   DEBIAN_MIRROR (default http://deb.debian.org/debian)
 set -euo pipefail
 
 tag="${1:-debian:bookworm-slim}"
-suite="bookworm"
+case "$tag" in
+    debian:bookworm-slim) suite=bookworm ;;
+    debian:trixie-slim) suite=trixie ;;
+    *) printf '[make-base] error: %s: debian:bookworm-slim or debian:trixie-slim\n' "$tag" >&2; exit 2 ;;
+esac
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 say() { printf '[make-base] %s\n' "$*" >&2; }

@@ -5,6 +5,7 @@ The public API is ``testbed.cluster`` (docs/api.md); everything else is the test
 
 __version__ = "0.1.0"
 
+from . import launch  # noqa: E402,F401  (registers the launch kinds the topology parser looks up: testbed.kinds)
 from .api import ExecResult, TestbedCluster, TestbedError, cluster  # noqa: E402
 
 __all__ = ["ExecResult", "TestbedCluster", "TestbedError", "cluster"]

@@ -15,8 +15,10 @@ pytest plugin go through it too.
 from __future__ import annotations
 
 import io
+import operator
 import os
 import sys
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from . import expect, hostclient, packages, placement, stacks, topology
+from . import expect, hostclient, limits, packages, placement, stacks, topology
 from . import mount as mounts
 from .cluster import Cluster, IfExists, attach, check_name, is_up
 from .errors import TestbedError
@@ -36,8 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ExecResult", "TestbedCluster", "TestbedError", "cluster"]
 
 HOSTFILE = LOGS / "hostfile"  # on every node a command runs on: `testbed hosts` of its cluster
-MAX_ARGV = 1000  # arguments of one command
-MAX_ARG = 100_000  # characters of one argument
+MAX_ARGV = limits.ARGV_ITEMS.hi  # arguments of one command
+MAX_ARG = limits.ARG_CHARS.hi  # characters of one argument
 
 
 @dataclass(frozen=True)
@@ -60,15 +62,17 @@ def prepare(
     pip: Sequence[str] = (),
     lab: bool = False,
     log: Callable[[str], None] = print,
+    ipp: str | None = None,
 ) -> dict[str, Any]:
     """The Cluster keywords of a user's folder and packages: ``mount`` and, with packages, the
-    derived node ``image`` (and ``lab_image`` for a lab). Checked before anything starts."""
+    derived node ``image`` (and ``lab_image`` for a lab), on the image of ipyparallel ``ipp``
+    (None: the pinned one). Checked before anything starts."""
     kw: dict[str, Any] = {}
     if mount is not None:
         kw["mount"] = mounts.parse(mount)
     req = packages.request(requirements, pip)
     if req:
-        kw["image"] = packages.derive(stack.image, req, log=log)
+        kw["image"] = packages.derive(stack.image_for(ipp), req, log=log)
         if lab:  # the lab image is there (testbed notebook builds it first)
             from . import images
 
@@ -110,6 +114,22 @@ def hostfile(c: Cluster) -> str:
     return c.stack.hostfile(slots)
 
 
+def engine_counts(engines: Any) -> tuple[int, ...]:
+    """``engines=`` of ``cluster``: a short sequence of whole numbers (their range: ``Topology.with_counts``)."""
+    sized = hasattr(engines, "__len__") and hasattr(engines, "__iter__")  # a list, a tuple, a numpy array
+    if isinstance(engines, str | bytes | dict) or not sized or len(engines) > limits.GROUPS.hi:
+        raise TestbedError(f"engines {limits.show(engines)}: a list of engine counts, one per group, e.g. [3, 2]")
+    counts = []
+    for n in engines:  # ints, and what stands for one (numpy's)
+        try:
+            counts.append(operator.index(n) if not isinstance(n, bool) else None)
+        except TypeError:
+            counts.append(None)
+        if counts[-1] is None:
+            raise TestbedError(f"engines {limits.show(list(engines))}: whole numbers, got {limits.show(n)}")
+    return tuple(counts)
+
+
 def check_argv(argv: Sequence[str]) -> list[str]:
     if isinstance(argv, (str, bytes)) or not argv:
         raise TestbedError("exec needs a command as a list of arguments, e.g. ['python3', 'mine.py']")
@@ -144,9 +164,14 @@ def run_exec(
             pass  # no controller (a cluster of nodes only): nothing to connect to
     n.put_file(HOSTFILE, hostfile(c).encode(), 0o644)
     env = {
-        "TESTBED_CLUSTER": c.name, "TESTBED_TOPOLOGY": c.topology.name, "TESTBED_MPI": c.stack.name,
-        "TESTBED_NODE": svc, "TESTBED_HOSTFILE": str(HOSTFILE),
-    }  # fmt: skip
+        "TESTBED_CLUSTER": c.name,
+        "TESTBED_TOPOLOGY": c.topology.name,
+        "TESTBED_MPI": c.stack.name,
+        "TESTBED_NODE": svc,
+        "TESTBED_HOSTFILE": str(HOSTFILE),
+    }
+    for key in env:  # each name is a plain variable name (limits.ENV_NAME), never shell text
+        limits.env_name(key)
     if out is not None:
         code = n.stream(argv, out, err if err is not None else out, workdir=where, env=env)
         return ExecResult(code)
@@ -213,10 +238,13 @@ class TestbedCluster:
 
     def connection_file(self, path: str | os.PathLike | None = None) -> Path:
         """Write a connection file for a client on this host; its path."""
+        if path:
+            limits.path_text(path, "connection file")
         return hostclient.write(self._cluster, Path(path) if path else None)
 
     def client(self, timeout: float = 60.0, **kw) -> ipyparallel.Client:
         """An ``ipyparallel.Client`` on this host, once every engine of the topology is there."""
+        limits.CLIENT_TIMEOUT.check(timeout, "timeout", real=True)
         try:
             import ipyparallel as ipp
         except ImportError:
@@ -224,6 +252,8 @@ class TestbedCluster:
                 "a host-side client needs ipyparallel on this host: `pip install 'ipyparallel>=8'`"
             ) from None
         hostclient.check_version(ipp.__version__)
+        if note := hostclient.python_note():
+            warnings.warn(note, RuntimeWarning, stacklevel=2)
         rc = ipp.Client(str(self.connection_file()), **kw)  # positional: 9.x ignores url_file=
         try:
             rc.wait_for_engines(self.engines, timeout=timeout)
@@ -285,7 +315,7 @@ def cluster(
     log = log or (lambda msg: print(msg, file=sys.stderr))
     topo = topology.load(topology_name)
     if engines:
-        topo = topo.with_counts(tuple(int(n) for n in engines))
+        topo = topo.with_counts(engine_counts(engines))
     cluster_name = check_name(name or topo.name)
     stack = stacks.get(mpi) if mpi else None
     if reuse and is_up(cluster_name):

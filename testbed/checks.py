@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .expect import EngineExpect
+from .expect import EngineExpect, derive
+from .topology import Topology
 
 # the fields compared engine by engine, each against its derived expectation
 CHECKED = ("hostname", "world_rank", "world_size", "world", "chunk_len", "chunk_start", "psum")
@@ -146,3 +147,20 @@ def _fmt(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
+
+
+def against(
+    topology: Topology,
+    observed: list[dict],
+    *,
+    cluster: str,
+    scatter: int | None = None,
+    alive: set[int] | None = None,
+) -> CheckResult:
+    """The engines' reports held against the topology's derivation: the one way every caller checks.
+
+    ``alive``: only these engines are left (after a fault); the scatter goes over them alone.
+    """
+    scatter = topology.scatter if scatter is None else scatter
+    expected = derive(topology, scatter, alive=alive)
+    return compare(expected, observed, topology=topology.name, cluster=cluster, scatter=scatter)

@@ -2,9 +2,9 @@
 
     testbed --version                       testbed <version>
     testbed topologies [--json]             list the topologies
-    testbed images [--force]                build base + node image (only what changed)
-    testbed up TOPOLOGY [--name N] [--engines 3,2] [--swarm [--place NODE=VALUE ...]]
-    testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N]
+    testbed images [--force] [--ipp V]      build base + node image (only what changed)
+    testbed up TOPOLOGY [--name N] [--engines 3,2] [--ipp V] [--swarm [--place NODE=VALUE ...]]
+    testbed check TOPOLOGY [--engines ..] [--scatter N] [--json] [--name N] [--ipp V]
     testbed run TOPOLOGY PROGRAM [-n N] [--mpi M] [--name N] [--json] [--swarm ...]
                                             one of the lecture's plain MPI programs under mpiexec
     testbed exec TOPOLOGY [--node N] -- CMD...
@@ -19,9 +19,16 @@
     testbed down TOPOLOGY | --name N        remove one cluster (with neither: names the clusters up,
                                             exit 2; none up: says so, exit 0)
     testbed clean                           remove every labelled container, network, volume
+    testbed render k8s TOPOLOGY [--name N] [--mpi M] [-o DIR] [--ssh-key FILE]
+                                            Kubernetes manifests of a cluster, written, not run (docs/k8s.md)
     testbed dind up|down [--hosts 3]        a swarm of Docker hosts in containers on this machine
     testbed reproduce [--only L1,L3] [--out results]
                                             every lecture experiment beside the lecture's figures
+    testbed scenario --list [--json] | --render | NAME [--json] [--mpi M] [--out DIR] [--report]
+                                            a known ipyparallel failure, replayed; its verdict
+
+--ipp V (images, up, check): another ipyparallel than the pinned one, an image of its own
+(ipp-testbed/node:<stack>-ipp<V>; docs/scenarios-versions.md).
 
 up, check, run and notebook take --mount DIR[:PATH] (a host folder on every node, at /project
 by default) and --requirements FILE / --pip PKG (extra packages: a derived image, built once).
@@ -54,24 +61,23 @@ from . import (
     hostclient,
     images,
     labels,
+    limits,
     notebook,
     placement,
     programs,
     progress,
-    slurm,
     stacks,
-    swarm,
     topology,
 )
 from . import matrix as matrices
 from . import mount as mounts
-from .checks import compare, format_table
+from .backends import swarm
+from .checks import format_table
 from .cluster import ATTACHED_WAIT, WORKLOADS, Cluster, IfExists, attach, check_name, is_up, project_name, session
 from .errors import TestbedError
-from .expect import derive
 
-MAX_DIGITS = 50_000_000  # reproduce: the digits of pi a run may ask for (54 s to compute here)
-MAX_LB_SCALE = 1000.0  # reproduce: ms per L1 work unit (the lecture's 20; 1000 makes L1 last minutes)
+MAX_DIGITS = limits.DIGITS_TOTAL.hi  # reproduce: the digits of pi a run may ask for (54 s to compute here)
+MAX_LB_SCALE = limits.LB_SCALE.hi  # reproduce: ms per L1 work unit (the lecture's 20; 1000 makes L1 last minutes)
 
 
 def _err(msg: str) -> None:
@@ -111,10 +117,13 @@ def _topology(args) -> topology.Topology:
 
 def topology_json(t: topology.Topology) -> dict:
     return {
-        "name": t.name, "lecture": t.lecture, "summary": t.summary, "controller": t.controller,
+        "name": t.name,
+        "lecture": t.lecture,
+        "summary": t.summary,
+        "controller": t.controller,
         "engines": t.engine_count,
         "groups": [{"name": g.name, "engines": g.engines, "launch": g.launch, "node": g.node} for g in t.groups],
-    }  # fmt: skip
+    }
 
 
 def cmd_topologies(args) -> int:
@@ -130,11 +139,14 @@ def cmd_topologies(args) -> int:
 
 def cmd_images(args) -> int:
     chosen = list(stacks.STACKS.values()) if args.mpi == "all" else [stacks.get(args.mpi)]
+    ipp = stacks.ipp_version(args.ipp)
+    if args.lab and ipp is not None:
+        raise TestbedError(f"--lab builds on the image of ipyparallel {stacks.DEFAULT_IPP} only: leave out --ipp")
     for stack in chosen:
         if args.lab:
             images.build_lab(stack, force=args.force, log=_log_to(sys.stdout))
         else:
-            images.build(stack, force=args.force, log=_log_to(sys.stdout))
+            images.build(stack, force=args.force, log=_log_to(sys.stdout), ipp=ipp)
     return 0
 
 
@@ -148,16 +160,16 @@ def _print_engines(cluster: Cluster, report: dict) -> None:
         print(f"  {e['id']:>2}  {e['hostname']:12}  {e['world_rank']}/{e['world_size']:<8} {e['pid']:<8}{job}")
 
 
-def _print_slurm(cluster: Cluster) -> None:
-    """Slurm's queue (squeue) and its compute nodes' states (sinfo), as the head sees them."""
-    jobs, nodes = cluster.slurm_jobs(), cluster.slurm_nodes()
-    print("  slurm queue (squeue):" + ("" if jobs else " empty"))
-    for j in jobs:
-        reason = "" if j["reason"] in ("None", "") else f"  reason {j['reason']}"
-        print(f"    job {j['id']:>4}  {j['name']:24} {j['state']:10} {j['nodes']} node(s) {j['nodelist']}{reason}")
-    print("  slurm nodes (sinfo): " + (", ".join(
-        f"{n} {v['state']}" + (f" ({v['reason']})" if v["reason"] else "") for n, v in sorted(nodes.items())
-    ) or "no answer"))  # fmt: skip
+def _print_scheduler(cluster: Cluster) -> None:
+    """Each scheduler's queue and its compute nodes' states, as the controller node sees them."""
+    for sched, _ in cluster.schedulers():
+        q, n = sched.queue_argv()[0], sched.nodes_argv()[0]
+        jobs, nodes = cluster.scheduler_jobs(sched), cluster.scheduler_nodes(sched)
+        print(f"  {sched.name} queue ({q}):" + ("" if jobs else " empty"))
+        for j in jobs:
+            reason = "" if j["reason"] in ("None", "") else f"  reason {j['reason']}"
+            print(f"    job {j['id']:>4}  {j['name']:24} {j['state']:10} {j['nodes']} node(s) {j['nodelist']}{reason}")
+        print(f"  {sched.name} nodes ({n}): " + (sched.describe_nodes(dict(sorted(nodes.items()))) or "no answer"))
 
 
 def _hints(topo: topology.Topology, name: str, stack: stacks.Stack = stacks.DEFAULT) -> str:
@@ -176,7 +188,7 @@ def _swarm_kw(args, topo: topology.Topology) -> dict:
     place = swarm.parse_place(args.place, list(topo.nodes))
     if place and not args.swarm:
         raise TestbedError("--place puts nodes on swarm nodes: give --swarm as well")
-    return {"on_swarm": args.swarm, "place": place}
+    return {"backend": "swarm" if args.swarm else "compose", "place": place}
 
 
 def _no_swarm_extras(args) -> None:
@@ -184,11 +196,15 @@ def _no_swarm_extras(args) -> None:
     if not getattr(args, "swarm", False):
         return
     if getattr(args, "mount", None) is not None:
-        raise TestbedError("--mount binds a folder of this host: a swarm's nodes may run on other hosts, where it is "
-                           "not; on a swarm, copy your files in with `testbed exec`")  # fmt: skip
+        raise TestbedError(
+            "--mount binds a folder of this host: a swarm's nodes may run on other hosts, where it is "
+            "not; on a swarm, copy your files in with `testbed exec`"
+        )
     if getattr(args, "requirements", None) or getattr(args, "pip", None):
-        raise TestbedError("--requirements/--pip build an image on this host only: on a swarm, build it, then "
-                           "`docker save` it and `docker load` it on every host")  # fmt: skip
+        raise TestbedError(
+            "--requirements/--pip build an image on this host only: on a swarm, build it, then "
+            "`docker save` it and `docker load` it on every host"
+        )
 
 
 def _session_kw(args, topo: topology.Topology, name: str, stack: stacks.Stack | None, log) -> dict:
@@ -196,6 +212,10 @@ def _session_kw(args, topo: topology.Topology, name: str, stack: stacks.Stack | 
     for a cluster brought up now (a running one is checked against them instead)."""
     kw = _swarm_kw(args, topo)
     _no_swarm_extras(args)
+    ipp = getattr(args, "ipp", None)
+    if ipp is not None:  # checked here, before a running cluster is looked for
+        stacks.ipp_version(ipp)
+        kw["ipp"] = ipp
     if is_up(name):
         _same_mount(name, topo, args)
     else:
@@ -205,8 +225,15 @@ def _session_kw(args, topo: topology.Topology, name: str, stack: stacks.Stack | 
 
 def _user_kw(args, stack: stacks.Stack, log, lab: bool = False) -> dict:
     """--mount, --requirements and --pip, for a Cluster: checked before anything starts."""
-    return api.prepare(stack, getattr(args, "mount", None), getattr(args, "requirements", None),
-                       getattr(args, "pip", None) or (), lab=lab, log=log)  # fmt: skip
+    return api.prepare(
+        stack,
+        getattr(args, "mount", None),
+        getattr(args, "requirements", None),
+        getattr(args, "pip", None) or (),
+        lab=lab,
+        log=log,
+        ipp=getattr(args, "ipp", None),
+    )
 
 
 def _same_mount(name: str, topo: topology.Topology, args) -> None:
@@ -221,9 +248,10 @@ def cmd_up(args) -> int:
     topo = _topology(args)
     kw = _swarm_kw(args, topo)
     stack = stacks.get(args.mpi)
+    ipp = stacks.ipp_version(args.ipp)
     _no_swarm_extras(args)
     kw.update(_user_kw(args, stack, _log_to(sys.stdout)))
-    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stack, **kw)
+    cluster = Cluster(topo, name=args.name, log=_log_to(sys.stdout), stack=stack, ipp=ipp, **kw)
     cluster.up(if_exists=IfExists.REFUSE)
     try:
         report = cluster.report(topo.scatter)
@@ -329,10 +357,7 @@ def cmd_check(args) -> int:
             )
         topo = cluster.topology  # a running cluster's own group sizes
         attached = cluster.attached
-        report = cluster.report(scatter, timeout=ATTACHED_WAIT if attached else None, partial=attached)
-        result = compare(
-            derive(topo, scatter), report["engines"], topology=topo.name, cluster=name, scatter=scatter
-        )
+        report, result = cluster.check(scatter, timeout=ATTACHED_WAIT if attached else None, partial=attached)
         missing = [e["id"] for e in result.engines if "missing" in e.get("mismatches", ())]
         if missing:
             result.problems.append(cluster.missing_note(missing))
@@ -361,19 +386,25 @@ def _run_form(args) -> None:
     is_program, is_topology = set(programs.PROGRAMS), set(topology.known_topologies())
     if args.old_topology is not None:
         what = f"{args.old_topology} {topo}" if prog is None else f"{args.old_topology} {topo} {prog}"
-        raise TestbedError(f"run takes the topology first, as every command does: `testbed run {what}` "
-                           f"({RUN_USAGE}; --topology is gone)")  # fmt: skip
+        raise TestbedError(
+            f"run takes the topology first, as every command does: `testbed run {what}` "
+            f"({RUN_USAGE}; --topology is gone)"
+        )
     if topo is None:
         raise TestbedError(f"run needs a topology and a program: {RUN_USAGE} (e.g. `testbed run single-world hello`)")
     if topo in is_program and topo not in is_topology:
         if prog is None:
-            raise TestbedError(f"{topo!r} is a program: {RUN_USAGE}, e.g. `testbed run single-world {topo}` "
-                               "(`testbed topologies` lists them)")  # fmt: skip
+            raise TestbedError(
+                f"{topo!r} is a program: {RUN_USAGE}, e.g. `testbed run single-world {topo}` "
+                "(`testbed topologies` lists them)"
+            )
         if prog in is_topology:
             raise TestbedError(f"the topology comes first: `testbed run {prog} {topo}` ({RUN_USAGE})")
     if prog is None:
-        raise TestbedError(f"run needs a program after the topology: `testbed run {topo} PROGRAM`, "
-                           f"PROGRAM one of {', '.join(programs.PROGRAMS)}")  # fmt: skip
+        raise TestbedError(
+            f"run needs a program after the topology: `testbed run {topo} PROGRAM`, "
+            f"PROGRAM one of {', '.join(programs.PROGRAMS)}"
+        )
 
 
 def cmd_run(args) -> int:
@@ -407,8 +438,10 @@ def cmd_run(args) -> int:
         if code != 0:
             print(f"mpiexec exited {code}: {err.strip()[-1500:]}")
         verdict = "OK" if result.ok else "FAILED"
-        print(f"{verdict}: {program.name} ({program.lecture}) with {ranks} ranks on {name}: "
-              f"{len(result.output) - len(result.unexpected)}/{len(program.expected(ranks))} expected lines")
+        print(
+            f"{verdict}: {program.name} ({program.lecture}) with {ranks} ranks on {name}: "
+            f"{len(result.output) - len(result.unexpected)}/{len(program.expected(ranks))} expected lines"
+        )
     return 0 if result.ok else 1
 
 
@@ -422,15 +455,13 @@ def cmd_shell(args) -> int:
     return 0  # not reached
 
 
-def shell_argv(
-    container_id: str, command: str | None, tty: bool, host: str | None = None, workdir=None
-) -> list[str]:
+def shell_argv(container_id: str, command: str | None, tty: bool, host: str | None = None, workdir=None) -> list[str]:
     """``docker exec`` into the controller node: IPython with rc and dview, or ``command`` run by python3."""
     setup = (
         "import ipyparallel as ipp, numpy as np; "
         "rc = ipp.Client(); dview = rc[:]; dview.block = True; "
         "print(f'connected: rc.ids = {rc.ids}; dview = rc[:]; workloads in the cwd, "
-        "e.g. dview.run(\"psum.py\")')"
+        'e.g. dview.run("psum.py")\')'
     )
     engine = ["-H", host] if host else []
     where = str(workdir or WORKLOADS)  # the mounted folder, else the lecture's workloads
@@ -581,10 +612,14 @@ def _status_json(args, c, clusters: dict, dinds: dict) -> int:
         topo_name = found.get(labels.TOPOLOGY, "?")
         counts = _counts(found.get(labels.COUNTS))
         entry: dict = {
-            "name": name, "topology": topo_name, "mpi": found.get(labels.MPI, stacks.DEFAULT.name),
-            "backend": found.get(labels.BACKEND) or "compose", "counts": counts, "nodes": nodes,
+            "name": name,
+            "topology": topo_name,
+            "mpi": found.get(labels.MPI, stacks.DEFAULT.name),
+            "backend": found.get(labels.BACKEND) or "compose",
+            "counts": counts,
+            "nodes": nodes,
             "engines": {"registered": None, "expected": sum(counts) if counts else None},
-        }  # fmt: skip
+        }
         port = found.get(labels.LAB_PORT)
         if port:
             entry["lab_port"] = int(port) if port.isdigit() else port
@@ -614,8 +649,10 @@ def cmd_status(args) -> int:
         for line in swarm.swarm_nodes(c):
             print(f"  {line}")
     for name, hosts in sorted(dinds.items()):
-        print(f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
-              + ", ".join(f"{h.name} {h.endpoint}" for h in hosts))  # fmt: skip
+        print(
+            f"{name}: a swarm of {len(hosts)} Docker host(s) in containers (`testbed dind`): "
+            + ", ".join(f"{h.name} {h.endpoint}" for h in hosts)
+        )
     if not clusters:
         print("no ipp-testbed cluster is up" + (" on the swarm" if args.swarm else ""))
         return 0
@@ -623,8 +660,10 @@ def cmd_status(args) -> int:
         topo_name = found.get(labels.TOPOLOGY, "?")
         mpi = found.get(labels.MPI, stacks.DEFAULT.name)
         where = f" (swarm stack {project_name(name)})" if found.get(labels.BACKEND) == "swarm" else ""
-        print(f"{name}{where}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; "
-              f"nodes: {', '.join(map(_node_text, nodes))}")
+        print(
+            f"{name}{where}: topology {topo_name}, MPI {mpi}, engines {found.get(labels.COUNTS, '?')}; "
+            f"nodes: {', '.join(map(_node_text, nodes))}"
+        )
         lab_port = found.get(labels.LAB_PORT)
         if lab_port:
             named = _name_arg(name, topo_name)
@@ -635,8 +674,7 @@ def cmd_status(args) -> int:
             if missing:
                 count = cluster.topology.engine_count
                 print(f"  {len(ids)} of {count} engines registered: {cluster.missing_note(missing)}")
-            if slurm.is_slurm(cluster.topology):
-                _print_slurm(cluster)
+            _print_scheduler(cluster)
         except TestbedError as e:
             print(f"  (engines not readable: {e})")
     return 0
@@ -683,6 +721,64 @@ def cmd_clean(args) -> int:
     return 0
 
 
+def cmd_host(args) -> int:
+    from . import hosts
+
+    log = _log_to(sys.stdout)
+    if args.action == "list":
+        for h in hosts.running():
+            print(f"{h.kind.name:9} {h.name:18} {h.endpoint}{'  registry ' + hosts.REGISTRY if h.registry else ''}")
+        return 0
+    if not args.kind:
+        raise TestbedError(f"testbed host {args.action} KIND: one of {', '.join(hosts.KINDS)}")
+    host = hosts.TestHost(args.kind, name=args.name, registry=args.registry, log=log)
+    if args.action == "down":
+        removed = host.down()
+        print(f"[{host.name}] removed {removed['containers']} container(s), {removed['volumes']} volume(s)")
+        return 0
+    chosen = (
+        [] if args.mpi == "none" else (list(stacks.STACKS.values()) if args.mpi == "all" else [stacks.get(args.mpi)])
+    )
+    endpoint = host.up(copy=[s.image for s in chosen], base=images.BASE_IMAGE)
+    user_env = " ".join(f"{k}={v}" for k, v in host.kind.user_env().items())
+    print(
+        f"[{host.name}] up: {host.kind.about}.\n"
+        f"  From here, as a remote engine:  export DOCKER_HOST={endpoint}\n"
+        f"  On it, as its user:             docker exec -it -u {hosts.USER} -w {hosts.HOME} {host.prefix} "
+        f"{'env ' + user_env + ' ' if user_env else ''}bash\n"
+        f"Remove it with `testbed host down {host.kind.name}`."
+    )
+    return 0
+
+
+def cmd_hosts_matrix(args) -> int:
+    from . import hostrows
+
+    if args.bench:
+        result = hostrows.bench(args.bench, log=_log_to(sys.stdout))
+        hostrows.record_bench(result)
+        for n, r in result["ratio"].items():
+            print(f"{n:>4} engines: testbed / host MPI world {r['vs_host_mpi']}x, / host ipcluster -n {r['vs_host']}x")
+        where = f"hosts.{result['host']}-{result['storage']}"
+        print(f"recorded in {hostrows.LATEST.relative_to(hostrows.ROOT)} under {where}")
+        return 0
+    if args.render:
+        hostrows.render()
+        print(f"rewrote the table of {hostrows.DOC.relative_to(hostrows.ROOT)} from {hostrows.RESULTS.name}")
+        return 0
+    rows = hostrows.chosen(args.rows)
+    steps = tuple(x.strip() for x in args.steps.split(",") if x.strip())
+    runner = hostrows.Runner(steps=steps, log=_log_to(sys.stdout))
+    results = []
+    for row in rows:
+        results.append(runner.run(row))
+        hostrows.merge(results[-1:])  # each row's result is kept as soon as it is known
+    hostrows.render()
+    print(hostrows.table({"rows": {r["row"]: r for r in results}}))
+    print(f"logs: {runner.logs}; results merged into {hostrows.RESULTS.relative_to(hostrows.ROOT)}")
+    return 0 if all(r["result"] == "passed" for r in results) else 1
+
+
 def cmd_dind(args) -> int:
     log = _log_to(sys.stdout)
     if args.action == "down":
@@ -716,7 +812,8 @@ def cmd_faults(args) -> int:
     remedy = "make images" + (f" MPI={stack.name}" if args.mpi else "")
     docker_env.require_image(docker_env.client(), stack.image, remedy)
     log = _log_to(sys.stderr if args.json else sys.stdout)
-    results = faults.Drills(topo, stack, log=log).run(names)
+    backend = "swarm" if args.swarm else "compose"
+    results = faults.Drills(topo, stack, log=log, backend=backend).run(names)
     path = faults.save(results, Path(args.out))
     if args.json:
         print(json.dumps({"faults": [r.as_json() for r in results]}, indent=2))
@@ -724,6 +821,44 @@ def cmd_faults(args) -> int:
         print(faults.table(results))
         print(f"results: {path}")
     return 0 if all(r.ok or r.skipped for r in results) else 1
+
+
+def cmd_scenario(args) -> int:
+    """`testbed scenario --list | --render | NAME`: known ipyparallel failures, replayed (docs/scenarios.md)."""
+    from . import scenarios
+
+    if args.list:
+        rows = scenarios.listing()
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print("\n".join(f"{r['name']:24} {r['issue']:18} {r['topology']}" for r in rows))
+        return 0
+    if args.render:
+        current = scenarios.render()
+        print(f"{scenarios.base.DOC.name}: {'already current' if current else 'table rewritten'}")
+        return 0
+    if not args.name:
+        raise TestbedError(f"give a scenario, --list or --render; the scenarios: {', '.join(scenarios.SCENARIOS)}")
+    sc = scenarios.get(args.name)
+    stack = stacks.get(args.mpi or sc.stack or stacks.DEFAULT.name)
+    ipp = stacks.ipp_version(args.ipp)
+    remedy = "make images" + (f" MPI={stack.name}" if args.mpi else "") + (f" IPP={ipp}" if ipp else "")
+    docker_env.require_image(docker_env.client(), stack.image_for(ipp), remedy)
+    res = sc.run(stack, log=_log_to(sys.stderr if args.json else sys.stdout), ipp=ipp)
+    out = Path(args.out)
+    path = scenarios.save([res], out)
+    if args.report:
+        folder = out / "scenarios"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{sc.name}.md").write_text(scenarios.report(res, sc))
+    if args.json:
+        keys = ("name", "issue", "ipyparallel", "verdict", "measured")
+        print(json.dumps({k: res.as_json()[k] for k in keys}, indent=2))
+    else:
+        print(scenarios.table([res]))
+        print(f"results: {path}" + (f", report: {out / 'scenarios' / (sc.name + '.md')}" if args.report else ""))
+    return 0
 
 
 def cmd_reproduce(args) -> int:
@@ -754,7 +889,9 @@ def cmd_reproduce(args) -> int:
             by_stack[stack.name] = reproduce.run(chosen, out / stack.name, params, log=log, stack=stack)
         paths = reproduce.write_stacks(out, chosen, {s: o for s, (o, _p) in by_stack.items()})
         print(Path(paths["md"]).read_text())
-        ok = all(len(o) == len(chosen) and all(x.ok for _e, x in o) for o, _p in by_stack.values())
+        ok = all(
+            len(o) == sum(s in e.stacks for e in chosen) and all(x.ok for _e, x in o) for s, (o, _p) in by_stack.items()
+        )
         return 0 if ok else 1
     stack = stacks.get(args.mpi)
     log(f"reproducing {', '.join(e.id for e in chosen)} on {stack.name} into {out}/")
@@ -764,9 +901,43 @@ def cmd_reproduce(args) -> int:
     for exp, o in outcomes:
         print(f"{exp.id:4} {exp.title[:70]:70} {'agrees' if o.ok else 'DISAGREES'}")
     good = sum(o.ok for _e, o in outcomes)
-    print(f"{good}/{len(outcomes)} experiments agree with the lecture on {stack.name}. Report: {paths.get('md')}, "
-          f"{paths.get('html')} (open in a browser), {paths.get('json')}")
-    return 0 if good == len(outcomes) == len(chosen) else 1
+    print(
+        f"{good}/{len(outcomes)} experiments agree with the lecture on {stack.name}. Report: {paths.get('md')}, "
+        f"{paths.get('html')} (open in a browser), {paths.get('json')}"
+    )
+    return 0 if good == len(outcomes) == sum(stack.name in e.stacks for e in chosen) else 1
+
+
+def cmd_render(args) -> int:
+    """`testbed render k8s TOPOLOGY`: the cluster's Kubernetes manifests in one YAML file (docs/k8s.md)."""
+    from .backends import k8s
+
+    topo = topology.load(args.topology)
+    name = check_name(args.name or topo.name)
+    keys = k8s.read_keys(args.ssh_key) if args.ssh_key else None
+    docs = k8s.render(topo, name, stacks.get(args.mpi), keys=keys)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.yaml"
+    # its Secret may hold the cluster's private key: for this user only
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(k8s.dump(docs))
+    print(f"{path}: {len(docs)} Kubernetes objects of cluster {name} (namespace {docs[0]['metadata']['name']})")
+    if keys is None:
+        print("its ssh Secret holds placeholders: render with --ssh-key FILE, or replace the Secret, before applying")
+    print(f"not run by the testbed: `kubectl apply -f {path}` on a cluster that can pull the node image (docs/k8s.md)")
+    return 0
+
+
+def ipp_arg(s) -> None:
+    s.add_argument(
+        "--ipp",
+        metavar="VERSION",
+        help=f"another ipyparallel than the pinned {stacks.DEFAULT_IPP}, e.g. 8.8.0: the image "
+        "<stack>-ipp<VERSION> (`testbed images --ipp VERSION` builds it; docs/scenarios-versions.md)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -782,8 +953,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("images", help="build the base and node images (only what changed)")
     s.add_argument("--force", action="store_true", help="rebuild the node image even if current")
     s.add_argument("--lab", action="store_true", help="the lab image (JupyterLab on the node image) instead")
-    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
-                   help=f"the MPI stack whose image to build, or all (default {stacks.DEFAULT.name})")
+    s.add_argument(
+        "--mpi",
+        default=stacks.DEFAULT.name,
+        choices=[*stacks.STACKS, "all"],
+        help=f"the MPI stack whose image to build, or all (default {stacks.DEFAULT.name})",
+    )
+    ipp_arg(s)
     s.set_defaults(func=cmd_images)
 
     def topo_args(s, engines=True):
@@ -791,34 +967,51 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--name", help="cluster name (default: the topology's name)")
         if engines:
             s.add_argument("--engines", help="engines per group, in the topology's order, e.g. 3,2")
-        s.add_argument("--mpi", choices=list(stacks.STACKS),
-                       help=f"MPI stack: {', '.join(stacks.STACKS)} (default {stacks.DEFAULT.name}, "
-                       "or the running cluster's)")
+        s.add_argument(
+            "--mpi",
+            choices=list(stacks.STACKS),
+            help=f"MPI stack: {', '.join(stacks.STACKS)} (default {stacks.DEFAULT.name}, or the running cluster's)",
+        )
 
     def swarm_args(s, place=True):
-        s.add_argument("--swarm", action="store_true",
-                       help="on the swarm this Docker engine manages: the nodes are a stack's services (docs/swarm.md)")
+        s.add_argument(
+            "--swarm",
+            action="store_true",
+            help="on the swarm this Docker engine manages: the nodes are a stack's services (docs/swarm.md)",
+        )
         if place:
-            s.add_argument("--place", action="append", metavar="NODE=VALUE",
-                           help="with --swarm: run NODE on the swarm nodes labelled ipp-testbed.host=VALUE "
-                           "(repeat for more nodes)")
+            s.add_argument(
+                "--place",
+                action="append",
+                metavar="NODE=VALUE",
+                help="with --swarm: run NODE on the swarm nodes labelled ipp-testbed.host=VALUE "
+                "(repeat for more nodes)",
+            )
 
     def user_args(s, packages=True):
-        s.add_argument("--mount", metavar="DIR[:PATH]",
-                       help="a host folder on every node at PATH (default /project), the engines' working folder")
+        s.add_argument(
+            "--mount",
+            metavar="DIR[:PATH]",
+            help="a host folder on every node at PATH (default /project), the engines' working folder",
+        )
         if packages:
-            s.add_argument("--requirements", metavar="FILE",
-                           help="extra packages on every node (a requirements file; a derived image, built once)")
+            s.add_argument(
+                "--requirements",
+                metavar="FILE",
+                help="extra packages on every node (a requirements file; a derived image, built once)",
+            )
             s.add_argument("--pip", action="append", metavar="PKG", help="an extra package (repeat for more)")
 
     s = sub.add_parser("up", help="bring a topology up and wait for all its engines")
     topo_args(s)
+    ipp_arg(s)
     swarm_args(s)
     user_args(s)
     s.set_defaults(func=cmd_up)
 
     s = sub.add_parser("check", help="run the lecture's workloads and compare with the derived values")
     topo_args(s)
+    ipp_arg(s)
     swarm_args(s)
     s.add_argument("--scatter", type=int, help="length of the scattered np.arange (default: the topology's)")
     s.add_argument("--json", action="store_true", help="print one JSON object for scripts")
@@ -826,9 +1019,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser(
-        "run", help="run one of the lecture's plain MPI programs under mpiexec and check it",
+        "run",
+        help="run one of the lecture's plain MPI programs under mpiexec and check it",
         usage=f"{RUN_USAGE} [-n N] [--mpi M] [--name NAME] [--json] [--swarm [--place NODE=VALUE ...]]",
-    )  # fmt: skip
+    )
     # both optional to argparse, so that a wrong form gets one line naming the right one (_run_form)
     s.add_argument("topology", nargs="?", metavar="TOPOLOGY", help="topology whose nodes run it (`testbed topologies`)")
     s.add_argument("program", nargs="?", metavar="PROGRAM", help=f"one of: {', '.join(programs.PROGRAMS)}")
@@ -847,8 +1041,11 @@ def build_parser() -> argparse.ArgumentParser:
     user_args(s, packages=False)
     s.set_defaults(func=cmd_shell)
 
-    s = sub.add_parser("exec", help="run a command on a node of a running cluster, in its mounted folder",
-                       usage="testbed exec TOPOLOGY [--name NAME] [--node NODE] -- CMD [ARG ...]")
+    s = sub.add_parser(
+        "exec",
+        help="run a command on a node of a running cluster, in its mounted folder",
+        usage="testbed exec TOPOLOGY [--name NAME] [--node NODE] -- CMD [ARG ...]",
+    )
     topo_args(s, engines=False)
     s.add_argument("--node", help="the node (name or hostname; default: the controller's)")
     s.add_argument("command", nargs="*", help=argparse.SUPPRESS)
@@ -863,23 +1060,31 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help=f"where (default {hostclient.default_path('NAME')})")
     s.set_defaults(func=cmd_client)
 
-    s = sub.add_parser("matrix", help="a command on each (topology, MPI stack), one cluster at a time: table, JUnit",
-                       usage="testbed matrix --topologies A,B [--mpi all|M,..] [--mount DIR] [--junit FILE] "
-                             "[--json] -- CMD [ARG ...]")  # fmt: skip
+    s = sub.add_parser(
+        "matrix",
+        help="a command on each (topology, MPI stack), one cluster at a time: table, JUnit",
+        usage="testbed matrix --topologies A,B [--mpi all|M,..] [--mount DIR] [--junit FILE] [--json] -- CMD [ARG ...]",
+    )
     s.add_argument("--topologies", required=True, help="comma-separated topologies")
     s.add_argument("--mpi", default="all", help=f"all, or comma-separated stacks of {', '.join(stacks.STACKS)}")
     user_args(s)
     s.add_argument("--junit", default="results/matrix.xml", help="JUnit XML report (default results/matrix.xml)")
-    s.add_argument("--json", action="store_true",
-                   help='the last line on stdout is {"rows": [...]}; the command\'s output goes to stderr')
+    s.add_argument(
+        "--json",
+        action="store_true",
+        help='the last line on stdout is {"rows": [...]}; the command\'s output goes to stderr',
+    )
     s.add_argument("command", nargs="*", help=argparse.SUPPRESS)
     s.set_defaults(func=cmd_matrix)
 
     s = sub.add_parser("notebook", help="JupyterLab on the controller node, on 127.0.0.1 (brings the cluster up)")
     topo_args(s)
     s.add_argument("--port", type=int, help="host port (default: the first free from 8888)")
-    s.add_argument("--execute", metavar="NOTEBOOK",
-                   help="run this notebook (of notebooks/) headless on the running cluster and print its output")
+    s.add_argument(
+        "--execute",
+        metavar="NOTEBOOK",
+        help="run this notebook (of notebooks/) headless on the running cluster and print its output",
+    )
     s.add_argument("--out", help="with --execute: write the executed notebook here")
     user_args(s)
     s.set_defaults(func=cmd_notebook)
@@ -897,12 +1102,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("faults", help="inject the fault catalogue into fresh clusters of a topology, check what holds")
     s.add_argument("topology", help="topology name (see `testbed topologies`)")
-    s.add_argument("--only", help="comma-separated faults (default: the whole catalogue: "
-                   "engine-killed, rank-killed, node-lost, partition, controller-restart, up-killed)")
+    s.add_argument(
+        "--only",
+        help="comma-separated faults (default: the whole catalogue: "
+        "engine-killed, rank-killed, node-lost, partition, controller-restart, slow-network, up-killed)",
+    )
+    s.add_argument("--swarm", action="store_true", help="each fault's cluster as a swarm stack (docs/swarm.md)")
     s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
     s.add_argument("--json", action="store_true", help='print one JSON object {"faults": [...]}')
     s.add_argument("--out", default="results", help="where faults.json goes (default: results)")
     s.set_defaults(func=cmd_faults)
+
+    s = sub.add_parser("scenario", help="replay a known ipyparallel failure on a fresh cluster (docs/scenarios.md)")
+    s.add_argument("name", nargs="?", help="the scenario (see --list)")
+    s.add_argument("--list", action="store_true", help="the scenarios: name, issue, topology")
+    s.add_argument("--render", action="store_true", help="rewrite docs/scenarios.md's table from docs/scenarios.json")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--mpi", choices=list(stacks.STACKS), help="MPI stack (default: the scenario's, else the default)")
+    s.add_argument("--out", default="results", help="where scenarios.json goes (default: results)")
+    ipp_arg(s)
+    s.add_argument(
+        "--report", action="store_true", help="write OUT/scenarios/NAME.md, a report for the upstream thread"
+    )
+    s.set_defaults(func=cmd_scenario)
 
     s = sub.add_parser("reproduce", help="run the lecture's experiments and write a report beside its figures")
     s.add_argument("--only", help="comma-separated experiment ids (L1..L11, B1, B2); default: all")
@@ -911,17 +1133,71 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--digit-files", type=int, default=5, help="L3: number of digit files (the lecture's 5)")
     s.add_argument("--digits-per-file", type=int, default=10_000_000, help="L3: digits a file (the lecture's 10M)")
     s.add_argument("--digit-cache", help="L3: where the digits are cached (default ~/.cache/ipp-testbed/digits)")
-    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
-                   help="MPI stack, or all: each into OUT/<stack>/ and one summary with a column per stack")
+    s.add_argument(
+        "--mpi",
+        default=stacks.DEFAULT.name,
+        choices=[*stacks.STACKS, "all"],
+        help="MPI stack, or all: each into OUT/<stack>/ and one summary with a column per stack",
+    )
     s.set_defaults(func=cmd_reproduce)
 
     s = sub.add_parser("dind", help="a swarm of Docker hosts in containers on this machine (Docker-in-Docker)")
     s.add_argument("action", choices=["up", "down"])
     s.add_argument("--hosts", type=int, default=3, help=f"how many Docker hosts (1 to {dind.MAX_HOSTS}; default 3)")
     s.add_argument("--name", default=dind.DEFAULT_NAME, help=f"its name (default {dind.DEFAULT_NAME})")
-    s.add_argument("--mpi", default=stacks.DEFAULT.name, choices=[*stacks.STACKS, "all"],
-                   help=f"the node image(s) copied into every host (default {stacks.DEFAULT.name})")
+    s.add_argument(
+        "--mpi",
+        default=stacks.DEFAULT.name,
+        choices=[*stacks.STACKS, "all"],
+        help=f"the node image(s) copied into every host (default {stacks.DEFAULT.name})",
+    )
     s.set_defaults(func=cmd_dind)
+
+    s = sub.add_parser("host", help="a test host in a container: Docker 26 or 20.10, Podman 5 or 4 (docs/hosts.md)")
+    s.add_argument("action", choices=["up", "down", "list"])
+    s.add_argument("kind", nargs="?", help="docker26, docker20, podman5 or podman4")
+    s.add_argument("--name", help="its name (default host-KIND)")
+    s.add_argument(
+        "--registry",
+        action="store_true",
+        help="a registry on its loopback holding the base image, the engine's mirror (Docker kinds)",
+    )
+    s.add_argument(
+        "--mpi",
+        default=stacks.DEFAULT.name,
+        choices=[*stacks.STACKS, "all", "none"],
+        help=f"the node image(s) copied in (default {stacks.DEFAULT.name})",
+    )
+    s.set_defaults(func=cmd_host)
+
+    s = sub.add_parser("hosts-matrix", help="the README's commands, fresh clone, each kind of host (docs/hosts.md)")
+    s.add_argument("--rows", help="comma-separated rows (1,2,3,4,5a,5b,5c,6; default all)")
+    s.add_argument("--steps", default="reproduce,test", help="make targets of each row (default reproduce,test)")
+    s.add_argument("--render", action="store_true", help="only rewrite docs/hosts.md's table from docs/hosts.json")
+    s.add_argument(
+        "--bench",
+        metavar="KIND",
+        choices=["docker26", "docker20", "podman5", "podman4"],
+        help="instead: make bench's bring-up of 1-128 engines on a host of KIND, beside its ipcluster",
+    )
+    s.set_defaults(func=cmd_hosts_matrix)
+
+    s = sub.add_parser(
+        "render",
+        help="write a cluster's manifests for another platform, not run here (docs/k8s.md)",
+        usage="testbed render k8s TOPOLOGY [--name NAME] [--mpi STACK] [-o DIR] [--ssh-key FILE]",
+    )
+    s.add_argument("backend", choices=["k8s"], help="k8s: Kubernetes Pods, a headless Service, the ssh Secret")
+    s.add_argument("topology", help="topology name (see `testbed topologies`)")
+    s.add_argument("--name", help="cluster name (default: the topology's name)")
+    s.add_argument("--mpi", choices=list(stacks.STACKS), help=f"MPI stack (default {stacks.DEFAULT.name})")
+    s.add_argument("-o", "--out", default="results/k8s", help="folder of the YAML file NAME.yaml (default results/k8s)")
+    s.add_argument(
+        "--ssh-key",
+        metavar="FILE",
+        help="the cluster's private key (FILE.pub beside it); default: placeholders to replace",
+    )
+    s.set_defaults(func=cmd_render)
 
     s = sub.add_parser("clean", help="remove every container, network and volume of any testbed cluster")
     s.set_defaults(func=cmd_clean)
@@ -948,6 +1224,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
+        limits.check_options(args)  # every bounded option, before anything runs (testbed/limits.py)
         return args.func(args)
     except TestbedError as e:
         _err(str(e))

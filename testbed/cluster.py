@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import enum
 import json
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from . import (
+    backends,
+    checks,
     docker_env,
     expect,
     hostclient,
@@ -33,26 +34,29 @@ from . import (
     notebook,
     placement,
     progress,
-    slurm,
     ssh,
     stacks,
-    swarm,
 )
 from . import mount as mounts
-from .compose import ComposeBackend, project_name
+from .arch import arch_of, triplet
+from .backends import project_name
 from .errors import TestbedError
 from .launch import ENGINE_FILE, LOGS, NAME_SERVER_URI, LaunchContext, Start
+from .names import CLUSTER, IPP_VERSION
 from .node import NODE_PY, WORKLOADS, Exec, Node, last_json
-from .topology import Topology
+from .schedulers import Scheduler
+from .topology import Group, Topology
 from .waiting import poll
 
 __all__ = ["LOGS", "WORKLOADS", "Cluster", "IfExists", "attach", "check_name", "is_up", "project_name", "session"]
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 REGISTER_TIMEOUT = 120.0
 # s a group's engines may take to register, each: on 2 cores every engine's start is CPU-bound,
-# so a big group needs longer than the 120 s that suits the lecture's sizes (see docs/scale.md)
-REGISTER_S_PER_ENGINE = 3.0
+# so a big group needs longer than the 120 s that suits the lecture's sizes. And it slows more than
+# in proportion when anything else takes CPU: ranks already in MPI_Init poll every 100 us while the
+# rest still import. 128 engines registered in 132-167 s alone, but only after about 445 s beside
+# two busy processes, past the 384 s of 3 s an engine (docs/scale.md); 6 s an engine is 768 s.
+REGISTER_S_PER_ENGINE = 6.0
 NAME_SERVER_TIMEOUT = 10.0
 PROGRAM_TIMEOUT = 120  # s: the lecture's programs take a second or two; a hung mpiexec is ended
 # s a check of a running cluster waits for engines that are not registered (they were up
@@ -66,14 +70,20 @@ ATTACHED_WAIT = 15.0
 # libraries are on volumes of the node's own (a copy of the image's, made by Docker when
 # the node is created: about 4 s), which the driver does not serve (docs/scale.md).
 ENGINES_ON_OVERLAY = 64
-LIB_VOLUMES = (
-    ("usr-lib", "/usr/lib/x86_64-linux-gnu"),
-    ("python-lib", "/usr/lib/python3.11"),
-    ("python-dist", "/usr/lib/python3"),
-    ("venv", "/opt/venv"),
-)
+FUSE_DRIVER = "fuse-overlayfs"
 FACTS = LOGS / "facts.json"  # on the controller node: expect.facts of the topology
 REPORT_WORK_S = 90  # s the report's workloads may take once the engines are there (they take 1-3 s)
+
+
+def lib_volumes(arch: str) -> tuple[tuple[str, str], ...]:
+    """(volume name, folder) of the image's libraries put on volumes, for an image of Docker's ``arch``
+    (x86_64, aarch64): Debian keeps the shared libraries in /usr/lib/<multiarch triplet>."""
+    return (
+        ("usr-lib", f"/usr/lib/{triplet(arch)}"),
+        ("python-lib", "/usr/lib/python3.11"),
+        ("python-dist", "/usr/lib/python3"),
+        ("venv", "/opt/venv"),
+    )
 
 
 class IfExists(enum.Enum):
@@ -85,12 +95,8 @@ class IfExists(enum.Enum):
 
 
 def check_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_RE.match(name):
-        raise TestbedError(
-            f"cluster name {name!r}: use lower-case letters, digits, '-' and '_' "
-            "(at most 41 characters, starting with a letter or digit)"
-        )
-    return name
+    """``name`` when it is a cluster name (``testbed.names.CLUSTER``); else one line naming it and the pattern."""
+    return CLUSTER.check(name)
 
 
 class Cluster:
@@ -105,15 +111,18 @@ class Cluster:
         register_timeout: float | None = None,
         stack: stacks.Stack = stacks.DEFAULT,
         lab_port: int | None = None,
-        on_swarm: bool = False,
+        backend: str = "compose",
         place: dict[str, str] | None = None,
         mount: mounts.Mount | None = None,
         lab_image: str | None = None,
+        ipp: str | None = None,
     ):
         self.topology = topology
         self.name = check_name(name or topology.name)
         self.stack = stack
-        self.image = image or stack.image
+        # ipp: another ipyparallel than the pinned one, the image <stack>-ipp<version> (testbed.images)
+        self.ipp = stacks.ipp_version(ipp)
+        self.image = image or stack.image_for(self.ipp)
         self.log = log
         self.register_timeout = register_timeout or self.register_timeout_for(topology.engine_count)
         # lab_port: the controller node runs the lab image, its JupyterLab published on this host port
@@ -122,23 +131,21 @@ class Cluster:
         self.lab: notebook.Lab | None = None
         # mount: a host folder on every node, their working folder (testbed.mount)
         self.mount = mount
-        # on_swarm: the nodes are a swarm stack's services (place: node -> swarm node label), else a
-        # compose project on this host
-        self.on_swarm = on_swarm
-        if on_swarm and lab_port:
-            raise TestbedError("the lab publishes a port on this host: on a swarm, bring the cluster up without one")
-        if place and not on_swarm:
-            raise TestbedError("--place puts nodes on swarm nodes: give --swarm as well")
-        if on_swarm and mount:
+        # backend: where the nodes run (testbed.backends: a compose project on this host, a swarm
+        # stack's services, place: node -> swarm node label)
+        kind = backends.get(backend)
+        self.on_this_host = kind.on_this_host
+        if lab_port and not kind.on_this_host:
             raise TestbedError(
-                "--mount binds a folder of this host: a swarm's nodes may run on other hosts, where it is not; "
-                "on a swarm, copy your files in with `testbed exec` or an image of your own"
+                f"the lab publishes a port on this host: on a {backend} backend, bring the cluster up without one"
+            )
+        if mount and not kind.on_this_host:
+            raise TestbedError(
+                f"--mount binds a folder of this host: a {backend} backend's nodes may run on other hosts, where "
+                "it is not; copy your files in with `testbed exec` or an image of your own"
             )
         args = (topology, self.name, self.image, stack.name)
-        self.backend = (
-            swarm.SwarmBackend(*args, overrides=self._overrides(), place=place) if on_swarm
-            else ComposeBackend(*args, overrides=self._overrides())
-        )  # fmt: skip
+        self.backend = kind(*args, overrides=self._overrides(), place=place)
         self.timings: dict[str, float] = {}
         self.id_history: list[list[int]] = []  # registered ids after each wait, in bring-up order
         self.attached = False  # True: found running (attach), not brought up by this object
@@ -150,14 +157,19 @@ class Cluster:
         out: dict = {}
         if self.lab_port:
             merge_overrides(out, notebook.overrides(self.topology.controller, self.lab_image, self.lab_port))
-        if not self.on_swarm:  # the controller's client ports on 127.0.0.1 (testbed.hostclient)
+        if self.on_this_host:  # the controller's client ports on 127.0.0.1 (testbed.hostclient)
             merge_overrides(out, hostclient.overrides(self.topology.controller))
         if self.mount:
             merge_overrides(out, self.mount.overrides(self.topology.nodes))
         per_node = Counter(r.node for r in placement.derive(self.topology))
-        for svc, n in sorted(per_node.items()):
-            if n > ENGINES_ON_OVERLAY:
-                merge_overrides(out, {svc: {"volumes": [f"{svc}-{name}:{path}" for name, path in LIB_VOLUMES]}})
+        crowded = [svc for svc, n in sorted(per_node.items()) if n > ENGINES_ON_OVERLAY]
+        # only where fuse-overlayfs serves the files: overlay2 (a kernel filesystem) holds no descriptor per
+        # mapped file, and the volumes' copy would be time the testbed adds for nothing (docs/hosts.md)
+        info = docker_env.client().info() if crowded else {}
+        if info.get("Driver") == FUSE_DRIVER:
+            volumes = lib_volumes(arch_of(info))  # the image is the engine's architecture, not this Python's
+            for svc in crowded:
+                merge_overrides(out, {svc: {"volumes": [f"{svc}-{name}:{path}" for name, path in volumes]}})
         return out
 
     @property
@@ -213,10 +225,8 @@ class Cluster:
         docker_env.require_compose()
         c = self.backend.docker
         remedy = "make images" + ("" if self.stack is stacks.DEFAULT else f" MPI={self.stack.name}")
-        if self.on_swarm:
-            swarm.require_manager(c)
-        if not self.on_swarm or len(c.nodes.list()) == 1:  # on several swarm nodes, each says it for itself
-            docker_env.require_image(c, self.image, remedy)
+        remedy += "" if self.ipp is None else f" IPP={self.ipp}"
+        self.backend.require_image(remedy)
         if self.lab_port:
             docker_env.require_image(c, images.lab_image(self.stack), "testbed notebook (it builds the lab image)")
         # any labelled remainder counts, not only containers: a bring-up killed early may leave
@@ -263,7 +273,7 @@ class Cluster:
         topo = self.topology
         self.log(
             f"[{self.name}] starting node(s) {', '.join(topo.nodes)} ({self.stack.title}; "
-            f"{'swarm stack' if self.on_swarm else 'compose project'} {project_name(self.name)})"
+            f"{self.backend.what} {project_name(self.name)})"
         )
         t = time.monotonic()
         if self.mount and (note := self.mount.write_note()):
@@ -272,8 +282,11 @@ class Cluster:
         if self.mount:  # node-entry gives user mpi the host user's ids first (testbed.mount)
             for svc in topo.nodes:
                 node = self.node(svc)
-                poll(lambda n=node: n.exec(["test", "-e", "/run/node-ready"], user="root").code == 0,
-                     timeout=60, what=f"node {svc} ready (user mpi with the host user's ids)")  # fmt: skip
+                poll(
+                    lambda n=node: n.exec(["test", "-e", "/run/node-ready"], user="root").code == 0,
+                    timeout=60,
+                    what=f"node {svc} ready (user mpi with the host user's ids)",
+                )
         # the testbed's logs, hostfiles and scratch folder (LOGS, LOGS/run) are in the image;
         # what a client may know of the topology goes there too (the notebooks read it)
         doc = expect.facts(topo, self.stack.name)
@@ -287,46 +300,50 @@ class Cluster:
             ssh.setup_trust(handles, {svc: n.hostname for svc, n in topo.nodes.items()}, topo.controller)
             self.timings["ssh"] = time.monotonic() - t
             self.log(f"[{self.name}] ssh ready between {', '.join(topo.nodes)} ({self.timings['ssh']:.1f}s)")
-        if slurm.is_slurm(topo):
-            self._start_slurm()
+        for sched, groups in self.schedulers():
+            self._start_scheduler(sched, groups)
 
-    def _start_slurm(self) -> None:
-        """munge and Slurm's daemons: slurmctld on the controller node, slurmd on each compute node;
-        ready when every compute node is idle."""
+    def schedulers(self) -> list[tuple[Scheduler, list[Group]]]:
+        """The batch systems the topology's launch kinds submit to, each with the groups it runs."""
+        out: dict[str, tuple[Scheduler, list[Group]]] = {}
+        for g in self.topology.groups:
+            if (sched := launch.kind(g.launch).scheduler) is not None:
+                out.setdefault(sched.name, (sched, []))[1].append(g)
+        return list(out.values())
+
+    def _start_scheduler(self, sched: Scheduler, groups: list[Group]) -> None:
+        """A scheduler's configuration files and daemons (testbed.schedulers); ready when its node
+        query, asked on the controller node, shows every compute node ready."""
         topo = self.topology
-        head, computes = topo.controller, slurm.compute_nodes(topo)
         t = time.monotonic()
-        key, conf = slurm.make_key(), slurm.conf(topo).encode()
-        for svc in (head, *computes):
-            node = self.node(svc)
-            node.put_file(slurm.MUNGE_KEY, key, 0o400, user="root")
-            node.put_file(slurm.SLURM_CONF, conf, 0o644, user="root")
-        self.log(f"[{self.name}] slurm: slurmctld on {head}, slurmd on {', '.join(computes)} (a new munge key)")
-        self.node(head).start(["slurm-role", "slurmctld"], LOGS / "slurm-role.log", user="root")
-        for svc in computes:
-            self.node(svc).start(["slurm-role", "slurmd"], LOGS / "slurm-role.log", user="root")
-        want = {topo.hostname(s) for s in computes}
+        for f in sched.files(topo, groups):
+            self.node(f.node).put_file(f.path, f.data, f.mode, user=f.user)
+        daemons = sched.daemons(topo, groups)
+        self.log(f"[{self.name}] {sched.name}: " + ", ".join(f"{' '.join(d.argv)} on {d.node}" for d in daemons))
+        for d in daemons:
+            self.node(d.node).start(list(d.argv), d.log, user=d.user)
+        want = {topo.hostname(s) for s in sched.compute_nodes(groups)}
         seen: dict[str, dict] = {}
 
         def ready() -> bool:
-            res = self.exec(head, slurm.SINFO_ARGV)
+            res = self.exec(topo.controller, sched.nodes_argv())
             if res.code:
                 return False
             seen.clear()
-            seen.update(slurm.parse_sinfo(res.out))
-            return want <= set(seen) and all(seen[h]["state"] == "idle" for h in want)
+            seen.update(sched.parse_nodes(res.out))
+            return sched.ready(seen, want)
 
         try:
-            poll(ready, timeout=slurm.READY_TIMEOUT, what="Slurm (every compute node idle)")
+            poll(ready, timeout=sched.ready_timeout, what=f"{sched.title} (every compute node ready)")
         except TestbedError as e:
-            states = ", ".join(f"{h}: {v['state']}" for h, v in sorted(seen.items())) or "sinfo answers nothing"
+            states = ", ".join(f"{h}: {v['state']}" for h, v in sorted(seen.items())) or "no node answers"
             tails = "\n".join(
-                f"--- slurm-role.log ({svc}) ---\n{self.node(svc).tail('slurm-role.log', 6)}"
-                for svc in (head, *computes)
+                f"--- {d.log.name} ({d.node}) ---\n{self.node(d.node).tail(d.log.name, 6)}"
+                for d in dict((d.node, d) for d in daemons).values()
             )
             raise TestbedError(f"{e} ({states})\n{tails}") from None
-        self.timings["slurm"] = time.monotonic() - t
-        self.log(f"[{self.name}] slurm ready: {len(want)} compute node(s) idle ({self.timings['slurm']:.1f}s)")
+        self.timings[sched.name] = time.monotonic() - t
+        self.log(f"[{self.name}] {sched.name} ready: {len(want)} compute node(s) ({self.timings[sched.name]:.1f}s)")
 
     def _start_engines(self) -> None:
         topo = self.topology
@@ -381,9 +398,12 @@ class Cluster:
             node = self.node(start.node)
             tail = node.tail(start.log.name)
             fatal = node.engine_fatal_lines()  # e.g. an engine that gave up on its registration
+            state = node.stuck_state()  # processes by state, /dev/shm, the launcher's own output
             raise TestbedError(
-                f"{what}: {e}" + (f"\n--- {start.log} ({start.node}) ---\n{tail}" if tail else "")
+                f"{what}: {e}"
+                + (f"\n--- {start.log} ({start.node}) ---\n{tail}" if tail else "")
                 + (f"\n--- engines' CRITICAL lines ({start.node}) ---\n{fatal}" if fatal else "")
+                + (f"\n--- processes, shared memory, launcher output ({start.node}) ---\n{state}" if state else "")
             ) from None
         if start.registered:
             self.id_history.append(doc["ids"])
@@ -465,14 +485,19 @@ class Cluster:
         return res
 
     # -- queries ----------------------------------------------------------------
-    def report(self, scatter: int, timeout: float | None = None, partial: bool = False) -> dict:
+    def report(
+        self, scatter: int, timeout: float | None = None, partial: bool = False, engines: int | None = None
+    ) -> dict:
         """What every engine sees of the lecture's workloads (testbed_node.py report).
 
         ``partial``: when fewer engines than the topology's are registered after ``timeout``,
         report on those there are (a check then names the missing ones) instead of failing.
+        ``engines``: how many to wait for (default: the topology's; after a fault, those left, so
+        that the report does not wait out ``timeout`` for engines known to be gone).
         """
         timeout = self.register_timeout if timeout is None else timeout
-        cmd = ["report", "--scatter", str(scatter), "--engines", str(self.topology.engine_count)]
+        want = self.topology.engine_count if engines is None else engines
+        cmd = ["report", "--scatter", str(scatter), "--engines", str(want)]
         cmd += ["--timeout", str(timeout)] + (["--partial"] if partial else [])
         if self.topology.merge:
             if self.topology.name_server:
@@ -493,33 +518,64 @@ class Cluster:
             )
         return last_json(out, err, f"testbed_node.py report on {self.topology.controller} (exit {code})")
 
-    def slurm_jobs(self) -> list[dict]:
-        """The Slurm cluster's jobs (squeue on the head), finished ones too while Slurm keeps them."""
-        res = self.exec(self.topology.controller, slurm.squeue_argv())
-        return slurm.parse_squeue(res.out) if res.code == 0 else []
+    def check(
+        self,
+        scatter: int | None = None,
+        *,
+        alive: set[int] | None = None,
+        timeout: float | None = None,
+        partial: bool = False,
+    ) -> tuple[dict, checks.CheckResult]:
+        """Report, then compare with the derivation: the report and its check.
 
-    def slurm_nodes(self) -> dict[str, dict]:
-        """Each compute node's state and reason (sinfo on the head)."""
-        res = self.exec(self.topology.controller, slurm.SINFO_ARGV)
-        return slurm.parse_sinfo(res.out) if res.code == 0 else {}
+        ``alive``: the engines left after a fault (the derivation over them alone); ``partial``:
+        report on the engines registered after ``timeout`` rather than fail (the check names the rest).
+        """
+        scatter = self.topology.scatter if scatter is None else scatter
+        report = self.report(scatter, timeout=timeout, partial=partial)
+        result = checks.against(self.topology, report["engines"], cluster=self.name, scatter=scatter, alive=alive)
+        if report.get("broken"):  # registered, but their world's barrier never completed (testbed_node.py)
+            result.problems.append(
+                f"engines {report['broken']} are in an MPI world that lost a rank (or stuck in an MPI call)"
+            )
+        return report, result
+
+    def scheduler_jobs(self, sched: Scheduler | None = None) -> list[dict]:
+        """The jobs of ``sched`` (default: of every scheduler the cluster runs), from its queue asked on
+        the controller node, finished ones too while it keeps them; each job names its ``scheduler``."""
+        out = []
+        for s in [sched] if sched else [s for s, _ in self.schedulers()]:
+            res = self.exec(self.topology.controller, s.queue_argv())
+            out += [{**j, "scheduler": s.name} for j in s.parse_queue(res.out)] if res.code == 0 else []
+        return out
+
+    def scheduler_nodes(self, sched: Scheduler | None = None) -> dict[str, dict]:
+        """Each compute node's state and reason, as ``sched`` (default: every scheduler) says."""
+        out: dict[str, dict] = {}
+        for s in [sched] if sched else [s for s, _ in self.schedulers()]:
+            res = self.exec(self.topology.controller, s.nodes_argv())
+            out.update(s.parse_nodes(res.out) if res.code == 0 else {})
+        return out
 
     def missing_note(self, ids: Sequence[int]) -> str:
-        """Which engines are not registered, by group, and (on Slurm) what became of their jobs."""
+        """Which engines are not registered, by group, and (under a scheduler) what became of their jobs."""
         rows = [r for r in placement.derive(self.topology) if r.id in set(ids)]
         groups: dict[str, list[int]] = {}
         for r in rows:
             groups.setdefault(r.group, []).append(r.id)
         parts = [f"{', '.join(map(str, v))} (group {g!r})" for g, v in groups.items()]
         note = f"engine(s) {'; '.join(parts)} not registered at the controller"
-        if slurm.is_slurm(self.topology):
-            names = {slurm.job_name(g.name) for g in self.topology.groups if g.launch == "slurm" and g.name in groups}
-            jobs = [j for j in self.slurm_jobs() if j["name"] in names]
-            if jobs:
-                note += "; " + ", ".join(
-                    f"Slurm job {j['id']} ({j['name']}) {j['state']}"
+        jobs = []
+        for sched, of in self.schedulers():
+            if names := {sched.job_name(g.name) for g in of if g.name in groups}:
+                jobs += [
+                    f"{sched.title} job {j['id']} ({j['name']}) {j['state']}"
                     + (f" ({j['reason']})" if j["reason"] not in ("None", "") else "")
-                    for j in jobs
-                )
+                    for j in self.scheduler_jobs(sched)
+                    if j["name"] in names
+                ]
+        if jobs:
+            note += "; " + ", ".join(jobs)
         return note
 
 
@@ -566,16 +622,31 @@ def attach(topology: Topology, name: str | None = None, **kw) -> Cluster:
             f"cluster {cluster_name!r} runs MPI stack {stack.name}, not {wanted.name}: "
             f"`testbed down --name {cluster_name}` first, or leave out --mpi"
         )
-    on_swarm = found.get(labels.BACKEND) == "swarm"
-    if kw.pop("on_swarm", False) and not on_swarm:
+    kind = backends.kind_of(found)
+    wanted_kind = kw.pop("backend", None)
+    if wanted_kind not in (None, "compose", kind):  # compose: the default, when none was asked for
         raise TestbedError(
-            f"cluster {cluster_name!r} is a compose project on this host, not a swarm stack: "
-            f"`testbed down --name {cluster_name}` first, or leave out --swarm"
+            f"cluster {cluster_name!r} is a {backends.get(kind).what} here, not a {backends.get(wanted_kind).what}: "
+            f"`testbed down --name {cluster_name}` first, or leave out --{wanted_kind}"
         )
     kw.pop("place", None)  # its nodes are where they were placed
-    cluster = Cluster(topology, name=cluster_name, stack=stack, on_swarm=on_swarm, **kw)
+    ipp = _running_ipp(cluster_name, found, kw.pop("ipp", None))
+    cluster = Cluster(topology, name=cluster_name, stack=stack, backend=kind, ipp=ipp, **kw)
     cluster.attached = True
     return cluster
+
+
+def _running_ipp(name: str, found: dict, wanted: str | None) -> str | None:
+    """The ipyparallel of running cluster ``name``: its image's label (on each container), else the one
+    asked for; one asked for that is not the one running is refused in one line."""
+    running = found.get(labels.IPYPARALLEL)
+    running = running if IPP_VERSION.ok(running) else None
+    if wanted is not None and running is not None and stacks.ipp_version(wanted) != stacks.ipp_version(running):
+        raise TestbedError(
+            f"cluster {name!r} runs ipyparallel {running}, not {wanted}: `testbed down --name {name}` first, "
+            "or leave out --ipp"
+        )
+    return running if running is not None else wanted
 
 
 @contextmanager

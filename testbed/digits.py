@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import limits
 from .errors import TestbedError
 
 KNOWN_PREFIX = "14159265358979323846264338327950288419716939937510"  # decimals 1..50
@@ -181,8 +182,10 @@ class DigitSet:
 
 def _cached(folder: Path, n_files: int, per_file: int) -> DigitSet | None:
     try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+        manifest = limits.load_json(folder / MANIFEST, "digit manifest")
+    except TestbedError:
+        return None
+    if not isinstance(manifest, dict):
         return None
     if manifest.get("per_file") != per_file or len(manifest.get("files", [])) < n_files:
         return None

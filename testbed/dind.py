@@ -25,15 +25,24 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from . import docker_env, images, labels
+from . import docker_env, images, labels, limits
 from .errors import TestbedError
 from .waiting import NotYet, poll
 
 DEFAULT_NAME = "dind"
 PORT = 2375
-MAX_HOSTS = 4  # what was checked to work here (docs/swarm.md)
+MAX_HOSTS = limits.DIND_HOSTS.hi  # what was checked to work here (docs/swarm.md)
 READY_TIMEOUT = 60.0  # s for a host's dockerd to answer
 LOAD_TIMEOUT = 600  # s for one image to be copied into one host
+# what a container running an engine of its own is given (here and in testbed.hosts): every capability
+# this machine grants (--privileged asks for CAP_SYS_RESOURCE too, which the engine here lacks), no
+# seccomp or AppArmor profile, every device
+ENGINE_IN_CONTAINER = {
+    "cap_add": ["ALL"],
+    "cap_drop": ["SYS_RESOURCE"],
+    "security_opt": ["seccomp=unconfined", "apparmor=unconfined"],
+    "device_cgroup_rules": ["a *:* rwm"],
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,19 @@ def _engine(endpoint: str):
     return docker.DockerClient(base_url=endpoint, timeout=120)
 
 
+def copy_image(image: str, endpoint: str, timeout: float = LOAD_TIMEOUT) -> str | None:
+    """``docker save IMAGE | docker -H ENDPOINT load`` (no registry to pull from): None, or why it
+    failed (the end of load's stderr)."""
+    save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+    load = subprocess.run(
+        ["docker", "-H", endpoint, "load", "-q"], stdin=save.stdout, capture_output=True, text=True, timeout=timeout
+    )
+    save.stdout.close()
+    if save.wait() != 0 or load.returncode != 0:
+        return load.stderr.strip()[-200:]
+    return None
+
+
 class DindSwarm:
     """``hosts`` Docker hosts in containers, one swarm over them."""
 
@@ -59,8 +81,9 @@ class DindSwarm:
         from .cluster import check_name
 
         self.name = check_name(name)
-        if not isinstance(hosts, int) or not 1 <= hosts <= MAX_HOSTS:
-            raise TestbedError(f"--hosts {hosts!r}: 1 to {MAX_HOSTS} (what was checked to work on one machine)")
+        bad = not isinstance(hosts, int) or isinstance(hosts, bool)
+        if bad or not 1 <= hosts <= MAX_HOSTS:
+            raise TestbedError(f"--hosts {limits.show(hosts)}: 1 to {MAX_HOSTS} (checked to work on one machine)")
         self.count = hosts
         self.log = log
         self.prefix = f"ipp-testbed-{self.name}"
@@ -96,17 +119,25 @@ class DindSwarm:
             vol = c.volumes.create(f"{self.prefix}-{host}-docker", labels=self._labels())
             c.containers.run(
                 images.DIND_IMAGE,
-                ["dockerd", "--host=unix:///var/run/docker.sock", f"--host=tcp://0.0.0.0:{PORT}", "--tls=false",
-                 f"--cgroup-parent={self.prefix}-{host}"],
-                name=f"{self.prefix}-{host}", hostname=host, detach=True, network=net.name,
+                [
+                    "dockerd",
+                    "--host=unix:///var/run/docker.sock",
+                    f"--host=tcp://0.0.0.0:{PORT}",
+                    "--tls=false",
+                    f"--cgroup-parent={self.prefix}-{host}",
+                ],
+                name=f"{self.prefix}-{host}",
+                hostname=host,
+                detach=True,
+                network=net.name,
                 labels={**self._labels(), labels.NODE: host},
-                cap_add=["ALL"], cap_drop=["SYS_RESOURCE"],
-                security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-                device_cgroup_rules=["a *:* rwm"],
-                volumes={vol.name: {"bind": "/var/lib/docker", "mode": "rw"},
-                         "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+                **ENGINE_IN_CONTAINER,
+                volumes={
+                    vol.name: {"bind": "/var/lib/docker", "mode": "rw"},
+                    "/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"},
+                },
                 tmpfs={"/run": "", "/tmp": ""},
-            )  # fmt: skip
+            )
         for i in range(1, self.count + 1):
             ctr = c.containers.get(f"{self.prefix}-dind{i}")
             address = ctr.attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
@@ -120,20 +151,18 @@ class DindSwarm:
                     raise NotYet(str(e)[-120:]) from None
 
             poll(answers, timeout=READY_TIMEOUT, what=f"the Docker engine of {host.name} ({host.endpoint})")
-        self.log(f"[{self.name}] {self.count} Docker host(s) answer: "
-                 + ", ".join(f"{h.name} {h.endpoint}" for h in self.hosts))  # fmt: skip
+        self.log(
+            f"[{self.name}] {self.count} Docker host(s) answer: "
+            + ", ".join(f"{h.name} {h.endpoint}" for h in self.hosts)
+        )
 
     def _copy_images(self, node_images: Sequence[str]) -> None:
         """``docker save IMAGE | docker -H HOST load`` into every host at once."""
         failures: list[str] = []
 
         def copy(host: Host, image: str) -> None:
-            save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-            load = subprocess.run(["docker", "-H", host.endpoint, "load", "-q"], stdin=save.stdout,
-                                  capture_output=True, text=True, timeout=LOAD_TIMEOUT)  # fmt: skip
-            save.stdout.close()
-            if save.wait() != 0 or load.returncode != 0:
-                failures.append(f"{image} into {host.name}: {load.stderr.strip()[-200:]}")
+            if (why := copy_image(image, host.endpoint)) is not None:
+                failures.append(f"{image} into {host.name}: {why}")
 
         for image in node_images:
             t = time.monotonic()
@@ -169,11 +198,16 @@ class DindSwarm:
         for node in manager.nodes.list():
             host = by_name[node.attrs["Description"]["Hostname"]]
             spec = node.attrs["Spec"]
-            spec["Labels"] = {**(spec.get("Labels") or {}), labels.SWARM_PLACE: host.name,
-                              labels.SWARM_ENDPOINT: host.endpoint}  # fmt: skip
+            spec["Labels"] = {
+                **(spec.get("Labels") or {}),
+                labels.SWARM_PLACE: host.name,
+                labels.SWARM_ENDPOINT: host.endpoint,
+            }
             node.update(spec)
-        self.log(f"[{self.name}] swarm: {first.name} manager, {', '.join(h.name for h in rest) or 'no'} worker(s); "
-                 f"each labelled {labels.SWARM_PLACE}=<name>, {labels.SWARM_ENDPOINT}=<its engine>")  # fmt: skip
+        self.log(
+            f"[{self.name}] swarm: {first.name} manager, {', '.join(h.name for h in rest) or 'no'} worker(s); "
+            f"each labelled {labels.SWARM_PLACE}=<name>, {labels.SWARM_ENDPOINT}=<its engine>"
+        )
 
     def down(self) -> dict:
         return docker_env.clean(docker_env.client(), self.name)

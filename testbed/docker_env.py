@@ -15,6 +15,42 @@ from .waiting import NotYet, poll
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 
+DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
+
+
+def endpoint() -> str:
+    """The engine the testbed talks to: DOCKER_HOST, else the current Docker context's (as the docker
+    CLI, and so Compose, would use it), else the default socket."""
+    if host := os.environ.get("DOCKER_HOST"):
+        return host
+    try:
+        from docker.context import ContextAPI
+
+        ctx = ContextAPI.get_current_context()
+        if ctx is not None and ctx.name != "default" and ctx.Host:
+            return ctx.Host
+    except Exception:  # noqa: BLE001 - an unreadable context: the CLI would say so; use the socket
+        pass
+    return DEFAULT_ENDPOINT
+
+
+def is_local(where: str | None = None) -> bool:
+    """Is the engine on this machine (a unix socket, or TCP on loopback)? Elsewhere, a folder of this
+    machine is not there to bind, and a port it publishes on 127.0.0.1 is not this machine's."""
+    from urllib.parse import urlparse
+
+    u = urlparse(where or endpoint())
+    if u.scheme in ("unix", "npipe", ""):
+        return True
+    return u.scheme in ("tcp", "http", "https") and (u.hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def require_local(what: str) -> None:
+    """A one-line refusal of ``what`` (a feature that needs this machine's files or ports) on a remote engine."""
+    if not is_local():
+        raise TestbedError(f"{what}, but the Docker engine is remote ({endpoint()}): run the testbed on that host")
+
+
 def client():
     """A docker-py client whose daemon answers, or a TestbedError saying why not."""
     from docker.errors import DockerException
@@ -22,13 +58,17 @@ def client():
     import docker
 
     try:
-        c = docker.from_env(timeout=120)
+        # DOCKER_HOST and its TLS settings as docker-py reads them; else the context's endpoint, or the socket
+        c = (
+            docker.from_env(timeout=120)
+            if os.environ.get("DOCKER_HOST")
+            else (docker.DockerClient(base_url=endpoint(), timeout=120))
+        )
         c.ping()
     except DockerException as e:
-        host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        host = endpoint()
         raise TestbedError(
-            f"cannot reach the Docker daemon at {host}: is Docker running and may this user "
-            f"use it? ({_short(e)})"
+            f"cannot reach the Docker daemon at {host}: is Docker running and may this user use it? ({_short(e)})"
         ) from None
     return c
 
@@ -43,9 +83,7 @@ def require_compose() -> None:
     if shutil.which("docker") is None:
         raise TestbedError("the docker CLI is not on PATH: install Docker")
     try:
-        proc = subprocess.run(
-            ["docker", "compose", "version"], capture_output=True, text=True, timeout=30
-        )
+        proc = subprocess.run(["docker", "compose", "version"], capture_output=True, text=True, timeout=30)
     except subprocess.TimeoutExpired:
         raise TestbedError("`docker compose version` hung for 30 s") from None
     if proc.returncode != 0:
@@ -62,6 +100,29 @@ def require_image(c, image: str, remedy: str = "make images") -> None:
         c.images.get(image)
     except ImageNotFound:
         raise TestbedError(f"image {image} is not built: run `{remedy}`") from None
+
+
+def is_podman(version: dict) -> bool:
+    """Is the engine whose ``version()`` this is Podman (behind its Docker-compatible API)?"""
+    return any("Podman" in part.get("Name", "") for part in version.get("Components") or [])
+
+
+def run_once(c, image: str, argv: list[str], timeout: float = 120, **kw) -> bytes:
+    """``argv`` in a one-off container of ``image``: its output, the container removed. docker-py's
+    own ``run(remove=True)`` reads the output after removing the container when the log driver is
+    not json-file or journald (Podman's k8s-file), and then gets nothing."""
+    ctr = c.containers.run(image, argv, detach=True, **kw)
+    try:
+        status = ctr.wait(timeout=timeout)["StatusCode"]
+        out = ctr.logs(stdout=True, stderr=status != 0)
+    finally:
+        ctr.remove(force=True)
+    if status != 0:
+        raise TestbedError(
+            f"{argv[0]} in a container of {image} exited with status {status}: "
+            f"{out.decode(errors='replace').strip()[-200:]}"
+        )
+    return out
 
 
 def cluster_containers(c, name: str | None = None, all: bool = True):
@@ -147,6 +208,7 @@ def clean(c, name: str | None = None) -> dict[str, int]:
             removed["containers"] += 1
         except NotFound:
             pass
+
     def networks_gone() -> bool:
         for net in c.networks.list(filters={"label": label}):
             try:

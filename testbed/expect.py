@@ -84,11 +84,19 @@ def derive(topology: Topology, scatter: int | None = None, alive: set[int] | Non
         )
         out.append(
             EngineExpect(
-                id=row.id, group=row.group, node=row.node, hostname=row.hostname, world=row.world,
-                world_rank=row.rank, world_size=row.size, chunk_start=start, chunk_len=stop - start,
-                psum=float(world_sum[row.world]), **merged,
+                id=row.id,
+                group=row.group,
+                node=row.node,
+                hostname=row.hostname,
+                world=row.world,
+                world_rank=row.rank,
+                world_size=row.size,
+                chunk_start=start,
+                chunk_len=stop - start,
+                psum=float(world_sum[row.world]),
+                **merged,
             )
-        )  # fmt: skip
+        )
     return out
 
 
@@ -116,6 +124,6 @@ def facts(topology: Topology, stack: str, scatter: int | None = None) -> dict:
                 "one_world": g.one_world,
             }
             for g in topology.groups
-        ],  # fmt: skip
+        ],
         "engines": [asdict(e) for e in derive(topology, scatter)],
     }

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
+from . import docker_env
 from .errors import TestbedError
 from .launch import SECURITY
 
@@ -66,8 +68,13 @@ def rewrite(doc: dict, ports: dict[int, int]) -> dict:
 
 def connection(cluster) -> dict:
     """The connection dict of ``cluster`` (a testbed.cluster.Cluster that is up) for the host."""
-    if cluster.on_swarm:
-        raise TestbedError("a host-side client reaches a compose cluster on this host; a swarm's nodes publish no port")
+    if not cluster.on_this_host:
+        raise TestbedError(
+            f"a host-side client reaches a compose cluster on this host; "
+            f"a {cluster.backend.what}'s nodes publish no port"
+        )
+    # its ports are on 127.0.0.1 of the engine's machine (docs/hosts.md)
+    docker_env.require_local("a host-side client connects to ports published on 127.0.0.1 of the engine's machine")
     ctl = cluster.controller
     ports = published(ctl.container)
     if not ports:
@@ -100,6 +107,21 @@ def write(cluster, path: Path | None = None) -> Path:
     with os.fdopen(fd, "w") as fh:
         json.dump(doc, fh, indent=1)
     return path
+
+
+def python_note(version_info: tuple = tuple(sys.version_info[:2])) -> str | None:
+    """What a host-side client cannot do when this Python is not the nodes' (None when it is)."""
+    from .images import NODE_PYTHON
+
+    here = f"{version_info[0]}.{version_info[1]}"
+    if here == NODE_PYTHON:
+        return None
+    return (
+        f"this host runs Python {here} and the nodes {NODE_PYTHON}: a function you send (apply, map, @remote) "
+        f'travels as bytecode, which the nodes\' Python cannot run ("SystemError: no locals ..."); code as text '
+        f"(execute, run), data (push, pull, scatter) and the lecture's programs work. Send functions from Python "
+        f"{NODE_PYTHON}, or run them on the nodes (`testbed shell`, `testbed exec`)"
+    )
 
 
 def check_version(version: str) -> None:

@@ -61,6 +61,17 @@ ENGINES: dict[str, dict] = {
 # every figure above, by experiment (docs/lecture.md lists each of them)
 FIGURES: dict[str, dict] = {
     k: {"scatter": SCATTER[k], **ENGINES[k]} if k in ENGINES else v
-    for k, v in (("L1", L1), ("L2", L2), ("L3", L3), ("L4", L4), ("L5", None), ("L6", L6), ("L7", L7),
-                 ("L8", None), ("L9", None), ("L10", None), ("L11", None))
-}  # fmt: skip
+    for k, v in (
+        ("L1", L1),
+        ("L2", L2),
+        ("L3", L3),
+        ("L4", L4),
+        ("L5", None),
+        ("L6", L6),
+        ("L7", L7),
+        ("L8", None),
+        ("L9", None),
+        ("L10", None),
+        ("L11", None),
+    )
+}

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import stacks, topology
+from . import limits, stacks, topology
 from .errors import TestbedError
 
-MAX_ROWS = 60
+MAX_ROWS = limits.MATRIX_ROWS.hi
 OUTPUT_TAIL = 4000  # characters of a row's output kept for the JUnit report
 # what XML 1.0 cannot hold (a command's colours, NUL): replaced, so that the report parses
 XML_UNSAFE = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -43,7 +43,7 @@ class Row:
 
 def parse_axes(topologies: str, mpi: str) -> tuple[list[str], list[str]]:
     """``a,b`` and ``all``/``x,y`` -> the known topologies and stacks, in order; one line otherwise."""
-    topos = [t.strip() for t in (topologies or "").split(",") if t.strip()]
+    topos = limits.items(topologies or "", "--topologies")
     if not topos:
         raise TestbedError("matrix needs --topologies a,b (`testbed topologies` lists them)")
     known = set(topology.known_topologies())
@@ -51,7 +51,7 @@ def parse_axes(topologies: str, mpi: str) -> tuple[list[str], list[str]]:
     if bad:
         raise TestbedError(f"--topologies: unknown {', '.join(map(repr, bad))}; `testbed topologies` lists them")
     every = (mpi or "").strip() in ("", "all")
-    names = list(stacks.STACKS) if every else [m.strip() for m in mpi.split(",") if m.strip()]
+    names = list(stacks.STACKS) if every else limits.items(mpi, "--mpi")
     for m in names:
         stacks.get(m)  # one line for an unknown stack
     rows = len(dict.fromkeys(topos)) * len(dict.fromkeys(names))
@@ -82,8 +82,10 @@ def run(
                 first = (str(e).splitlines() or [""])[0][:300]
                 row.error = first if isinstance(e, TestbedError) else f"{type(e).__name__}: {first}"
             row.seconds = round(time.monotonic() - t0, 1)
-            log(f"==== matrix: {t} on {m}: {'ok' if row.ok else 'FAILED'} "
-                f"({'exit ' + str(row.exit) if row.exit is not None else row.error}; {row.seconds:.0f}s)")  # fmt: skip
+            log(
+                f"==== matrix: {t} on {m}: {'ok' if row.ok else 'FAILED'} "
+                f"({'exit ' + str(row.exit) if row.exit is not None else row.error}; {row.seconds:.0f}s)"
+            )
             rows.append(row)
     return rows
 
@@ -104,11 +106,13 @@ def table(rows: Sequence[Row]) -> str:
 def junit(rows: Sequence[Row], argv: Sequence[str], path: Path) -> Path:
     """JUnit XML: a test suite ``testbed-matrix``, a test case ``<mpi>`` in class ``<topology>`` a row."""
     suite = ET.Element(
-        "testsuite", name="testbed-matrix", tests=str(len(rows)),
+        "testsuite",
+        name="testbed-matrix",
+        tests=str(len(rows)),
         failures=str(sum(1 for r in rows if not r.ok and r.exit is not None)),
         errors=str(sum(1 for r in rows if r.exit is None)),
         time=f"{sum(r.seconds for r in rows):.1f}",
-    )  # fmt: skip
+    )
     ET.SubElement(ET.SubElement(suite, "properties"), "property", name="command", value=" ".join(argv)[:2000])
     for r in rows:
         case = ET.SubElement(suite, "testcase", classname=r.topology, name=r.mpi, time=f"{r.seconds:.1f}")

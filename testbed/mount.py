@@ -19,18 +19,36 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from . import labels
+from . import docker_env, labels, limits
 from .errors import TestbedError
 
 DEFAULT_PATH = PurePosixPath("/project")
-MAX_SPEC = 4096  # characters of DIR[:PATH]
+MAX_SPEC = limits.MOUNT_TEXT.hi  # characters of DIR[:PATH]
 NODE_PATH_RE = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 MPI_UID = 1000  # user mpi's uid in the image
 # folders of the node image a mount would hide or that the node needs as they are
-RESERVED = tuple(PurePosixPath(p) for p in (
-    "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/opt", "/proc", "/root", "/run", "/sbin", "/sys",
-    "/usr", "/var", "/shared", "/tmp/testbed", "/home/mpi",
-))  # fmt: skip
+RESERVED = tuple(
+    PurePosixPath(p)
+    for p in (
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/lib",
+        "/lib64",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/sys",
+        "/usr",
+        "/var",
+        "/shared",
+        "/tmp/testbed",
+        "/home/mpi",
+    )
+)
 # /home/mpi and what is under it: user mpi's home, re-owned when mpi takes the host user's ids
 NOT_ITSELF = tuple(PurePosixPath(p) for p in ("/", "/home", "/tmp"))
 
@@ -53,9 +71,11 @@ class Mount:
         st = self.host.stat()
         if st.st_mode & 0o002 or (st.st_uid == uid and st.st_mode & 0o200) or (st.st_gid == gid and st.st_mode & 0o020):
             return None
-        return (f"the nodes run as uid {uid} and cannot write in {self.host} (owner uid {st.st_uid}, mode "
-                f"{st.st_mode & 0o777:o}); MPI refuses root, so as root give the folder to a user (chown), "
-                "or let others write in it")
+        return (
+            f"the nodes run as uid {uid} and cannot write in {self.host} (owner uid {st.st_uid}, mode "
+            f"{st.st_mode & 0o777:o}); MPI refuses root, so as root give the folder to a user (chown), "
+            "or let others write in it"
+        )
 
     def overrides(self, services) -> dict:
         """Compose keys for each node: the bind mount, the working folder, the ids, the labels."""
@@ -105,6 +125,8 @@ def parse(spec: str | os.PathLike, cwd: Path | None = None) -> Mount:
         raise TestbedError(f"--mount: no folder {host_part!r} on this host")
     if not host.is_dir():
         raise TestbedError(f"--mount: {host_part!r} is a file, not a folder")
+    # a bind mount names a folder of the engine's machine: elsewhere it is not this one (docs/hosts.md)
+    docker_env.require_local("--mount binds a folder of this machine")
     return Mount(host.resolve(), path)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from . import labels
 from .errors import TestbedError
 from .launch import HOME, LOGS
+from .waiting import NotYet, poll
 
 USER = "mpi"
 PROFILE_LOGS = HOME / ".ipython/profile_default/log"  # ipyparallel's own logs
@@ -28,7 +29,7 @@ UID = GID = 1000
 WORKLOADS = PurePosixPath("/opt/testbed/workloads")
 NODE_PY = WORKLOADS / "testbed_node.py"
 
-__all__ = ["HOME", "LOGS", "NODE_PY", "USER", "WORKLOADS", "Exec", "Node", "last_json", "one_off"]
+__all__ = ["HOME", "LOGS", "NODE_PY", "USER", "WORKLOADS", "Exec", "Node", "exit_status", "last_json", "one_off"]
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,10 @@ class Exec:
 def last_json(out: str, err: str, what: str) -> dict:
     """The last JSON object a workload printed on a line of its own; its ``error``, if any, raised."""
     lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-    if not lines:
-        raise TestbedError(f"{what} printed no result: {err.strip()[-800:]}")
+    if not lines:  # the first line says what ended it (a traceback's last line), the tail follows
+        tail = [ln for ln in err.strip().splitlines() if ln.strip()]
+        last = tail[-1].strip()[:300] if tail else "nothing on stderr"
+        raise TestbedError(f"{what} printed no result: {last}" + "".join(f"\n{ln}" for ln in tail[-12:-1]))
     try:
         doc = json.loads(lines[-1])
     except json.JSONDecodeError:
@@ -53,6 +56,20 @@ def last_json(out: str, err: str, what: str) -> dict:
     if "error" in doc:
         raise TestbedError(f"{what}: {doc['error']}")
     return doc
+
+
+def exit_status(api, eid: str, what: str, timeout: float = 60.0) -> int:
+    """The exit status of exec ``eid`` once Docker says it is not running: its output stream
+    ends when the pipes close, which may be before the process has exited (it redirected
+    its output), and Docker's inspect may lag the stream's end."""
+
+    def exited() -> tuple[int]:
+        found = api.exec_inspect(eid)
+        if found.get("Running") or found.get("ExitCode") is None:
+            raise NotYet("Docker says it still runs")
+        return (int(found["ExitCode"]),)  # a tuple: exit status 0 is an answer too
+
+    return poll(exited, timeout=timeout, what=f"{what}: its output ended, but its exit", interval=0.1)[0]
 
 
 class Node:
@@ -98,19 +115,15 @@ class Node:
         return Exec(self._exit_code(eid, argv), b"".join(out).decode(errors="replace"), "".join(err))
 
     def _exit_code(self, eid: str, argv: Sequence[str]) -> int:
-        """The exit status of exec ``eid`` once Docker says it is not running: its output stream
-        ends when the pipes close, which may be before the process has exited (it redirected
-        its output), and Docker's inspect may lag the stream's end."""
-        api = self.container.client.api
-        for _ in range(600):
-            found = api.exec_inspect(eid)
-            if not found.get("Running") and found.get("ExitCode") is not None:
-                return int(found["ExitCode"])
-            time.sleep(0.1)
-        raise TestbedError(f"{argv[0]} on {self.service}: its output ended, but it did not exit within 60 s")
+        return exit_status(self.container.client.api, eid, f"{argv[0]} on {self.service}")
 
     def stream(
-        self, argv: Sequence[str], out, err, workdir: str | None = None, env: dict[str, str] | None = None,
+        self,
+        argv: Sequence[str],
+        out,
+        err,
+        workdir: str | None = None,
+        env: dict[str, str] | None = None,
         user: str = USER,
     ) -> int:
         """Run ``argv`` with its output written to the binary streams ``out`` and ``err`` as it
@@ -141,18 +154,42 @@ class Node:
         """Start ``argv`` detached, its output into ``log`` (argv passed as arguments, never as text)."""
         self.container.exec_run(["sh", "-c", 'exec "$@" >"$0" 2>&1', str(log), *argv], user=user, detach=True)
 
-    def tail(self, pattern: str, lines: int = 15) -> str:
-        """The last lines of the logs matching ``pattern`` (a glob under LOGS), or ''."""
-        return self.exec(["sh", "-c", f"tail -n {lines} {LOGS}/{pattern} 2>/dev/null"]).out.rstrip()
+    def tail(self, name: str, lines: int = 15) -> str:
+        """The last ``lines`` lines of the log ``name`` (a file in LOGS), or '' when there is none.
+        argv only: the name is an argument of tail, never shell text."""
+        if not name or PurePosixPath(name).name != name or name in (".", ".."):
+            raise ValueError(f"a log is named by a file name in {LOGS}, got {name!r:.80}")
+        return self.exec(["tail", "-n", str(_bounded(lines)), "--", str(LOGS / name)]).out.rstrip()
 
     def engine_fatal_lines(self, lines: int = 8) -> str:
         """The last CRITICAL lines of the engines' logs on this node (ipyparallel's own logs of
         the profile, and the testbed's launch logs): why an engine gave up, or ''."""
-        logs = f"{PROFILE_LOGS}/*.log {LOGS}/*.log"
-        return self.exec(["sh", "-c", f"grep -h CRITICAL {logs} 2>/dev/null | tail -n {int(lines)}"]).out.rstrip()
+        # a fixed script: the folders and the count are its arguments ("$0", "$1", "$2")
+        script = 'grep -h CRITICAL "$0"/*.log "$1"/*.log 2>/dev/null | tail -n "$2"'
+        return self.exec(["sh", "-c", script, str(PROFILE_LOGS), str(LOGS), str(_bounded(lines))]).out.rstrip()
+
+    def stuck_state(self, lines: int = 12) -> str:
+        """Where a node's start stands when its engines fall short: how many processes of each
+        command are in each state (R running, S asleep, D in the kernel, Z exited and not reaped),
+        how full /dev/shm and /tmp are, how many engines the controller's own log saw connect,
+        and the tail of the newest engine launcher's log (mpiexec's output; ipyparallel's logs,
+        which a daemonized ``ipcluster`` no longer copies to the start's log). A fixed script:
+        the folder and the count are its arguments."""
+        script = (
+            "ps -eo stat=,comm= | awk '{print substr($1,1,1), $2}' | sort | uniq -c | sort -rn | head -n 8; "
+            "df -h /dev/shm /tmp | tail -n +2; "
+            'n=$(cat "$0"/ipcontroller-*.log 2>/dev/null | grep -c "Engine Connected"); '
+            'echo "controller log: $n engines connected"; '
+            'f=$(ls -t "$0"/ipengine-*.log 2>/dev/null | head -n 1); '
+            'if [ -n "$f" ]; then echo "--- $f"; tail -n "$1" "$f"; fi'
+        )
+        return self.exec(["sh", "-c", script, str(PROFILE_LOGS), str(_bounded(lines))]).out.rstrip()
 
     def run_json(
-        self, argv: Sequence[str], what: str | None = None, user: str = USER,
+        self,
+        argv: Sequence[str],
+        what: str | None = None,
+        user: str = USER,
         on_err_line: Callable[[str], bool] | None = None,
     ) -> dict:
         """``on_err_line``: stderr streamed to it line by line (``exec_lines``), e.g. for progress."""
@@ -196,6 +233,13 @@ class Node:
                     tar.addfile(info, fh)
         self.container.put_archive(str(folder.parent), buf.getvalue())
         return [str(folder / f.name) for f in files]
+
+
+MAX_TAIL_LINES = 1000  # a tail goes into an error message: a screenful or two, never a whole log
+
+
+def _bounded(lines: int) -> int:
+    return max(1, min(int(lines), MAX_TAIL_LINES))
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import labels
+from . import labels, limits
 from .errors import TestbedError
 from .launch import LOGS
 from .waiting import NotYet, poll
@@ -49,12 +49,12 @@ def known() -> list[str]:
 def resolve(name: object, known_names: list[str]) -> str:
     """A notebook's file name from a name, a prefix (``03``) or a path ending in it."""
     if not isinstance(name, str) or not name.strip():
-        raise TestbedError(f"notebook {name!r}: give one of {', '.join(known_names)}")
+        raise TestbedError(f"notebook {limits.show(name)}: give one of {', '.join(known_names)}")
     base = PurePosixPath(name.strip()).name
     hits = [k for k in known_names if k == base or k == f"{base}.ipynb" or k.startswith(base)]
     if len(hits) != 1:
         what = "matches several" if hits else "is not one of the notebooks"
-        raise TestbedError(f"notebook {name!r} {what}: give one of {', '.join(known_names)}")
+        raise TestbedError(f"notebook {limits.show(name)} {what}: give one of {', '.join(known_names)}")
     return hits[0]
 
 
@@ -95,9 +95,15 @@ def overrides(controller: str, image: str, port: int) -> dict:
 def lab_argv(token: str, root: PurePosixPath = NOTEBOOKS) -> list[str]:
     """JupyterLab's command: it opens ``root`` (the repository's notebooks, or a mounted folder)."""
     return [
-        "jupyter", "lab", "--no-browser", "--ip=0.0.0.0", f"--port={LAB_PORT}", "--port-retries=0",
-        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={token}",
-    ]  # fmt: skip
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=0.0.0.0",
+        f"--port={LAB_PORT}",
+        "--port-retries=0",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+    ]
 
 
 def http_get(url: str, token: str | None, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -185,7 +191,8 @@ class Lab:
         ctl = self.cluster.controller
         res = ctl.exec(["python3", "-c", code, str(NOTEBOOKS / notebook), str(out), str(timeout), str(NOTEBOOKS)])
         written = ctl.exec(["cat", str(out)])  # absent when the notebook could not even be read
-        doc = json.loads(written.out) if written.code == 0 else {}
+        # bounded in size and depth (limits.NOTEBOOK_BYTES, limits.JSON_DEPTH): one line, never a RecursionError
+        doc = limits.loads_json(written.out, f"executed {notebook}", limits.NOTEBOOK_BYTES) if written.code == 0 else {}
         if res.code:
             last = (res.err.strip().splitlines() or ["exit " + str(res.code)])[-1]
             raise NotebookFailed(f"{notebook}: {last[:300]}", doc)

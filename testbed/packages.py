@@ -25,13 +25,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import docker_env, images, labels
+from . import docker_env, images, labels, limits
 from .errors import TestbedError
 
 PROTECTED = ("ipyparallel", "mpi4py", "numpy")
-MAX_FILE_BYTES = 64 * 1024
-MAX_REQUIREMENTS = 100
-MAX_LINE = 300
+MAX_FILE_BYTES = limits.REQUIREMENTS_BYTES.hi
+MAX_REQUIREMENTS = limits.REQUIREMENTS.hi
+MAX_LINE = limits.REQUIREMENT_CHARS.hi
 DOCKERFILE = """\
 # A node image with a user's extra packages (testbed/packages.py): the wheels were
 # downloaded on the host; pip runs from its own wheel (the node image has no pip).
@@ -68,20 +68,20 @@ def request(requirements: str | Path | None = None, pip: Sequence[str] = ()) -> 
     """Read ``--requirements FILE`` and ``--pip PKG`` into a Request; one line for bad input."""
     lines: list[tuple[str, str]] = []  # (where, text)
     if requirements is not None:
-        path = Path(requirements)
-        if not path.is_file():
-            raise TestbedError(f"--requirements: no file {str(requirements)!r}")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise TestbedError(f"--requirements {path}: larger than {MAX_FILE_BYTES // 1024} KiB")
+        path = Path(limits.path_text(requirements, "--requirements"))
+        if not path.exists():
+            raise TestbedError(f"--requirements: no file {limits.show(str(requirements))}")
+        # a regular file within the bound (a FIFO or /dev/zero is refused before any read)
+        data = limits.read_file(path, limits.REQUIREMENTS_BYTES, "--requirements")
         try:
-            text = path.read_text()
+            text = data.decode()
         except UnicodeDecodeError:
             raise TestbedError(f"--requirements {path}: not a text file") from None
         for n, raw in enumerate(text.splitlines(), 1):
             line = raw.split(" #", 1)[0].strip()
             if line and not line.startswith("#"):
                 lines.append((f"{path.name}:{n}", line))
-    lines += [(f"--pip {p!r}", p.strip()) for p in pip]
+    lines += [(f"--pip {limits.show(p)}", str(p).strip()) for p in pip]
     if len(lines) > MAX_REQUIREMENTS:
         raise TestbedError(f"--requirements/--pip: {len(lines)} requirements, at most {MAX_REQUIREMENTS}")
     out = []
@@ -139,7 +139,7 @@ def constraints(versions: dict[str, str]) -> list[str]:
 def image_versions(image: str) -> dict[str, str]:
     """What the image holds: {distribution: version} (a one-off container, about 2 s)."""
     c = docker_env.client()
-    out = c.containers.run(image, ["python3", "-c", VERSIONS_PY], remove=True, labels={labels.CLUSTER: "pkg-probe"})
+    out = docker_env.run_once(c, image, ["python3", "-c", VERSIONS_PY], labels={labels.CLUSTER: "pkg-probe"})
     return json.loads(out.decode().strip().splitlines()[-1])
 
 
@@ -179,16 +179,23 @@ def derive(image: str, req: Request, log: Callable[[str], None] = print) -> str:
         (folder / "requirements.txt").write_text("".join(f"{x}\n" for x in req.lines))
         (folder / "constraints.txt").write_text("".join(f"{x}\n" for x in constraints(versions)))
         (folder / "Dockerfile").write_text(DOCKERFILE)
-        log(f"[packages] downloading wheels for {', '.join(req.lines)} (Python {images.NODE_PYTHON}, "
-            "the image's versions as constraints)")  # fmt: skip
+        log(
+            f"[packages] downloading wheels for {', '.join(req.lines)} (Python {images.NODE_PYTHON}, "
+            "the image's versions as constraints)"
+        )
         images.download_or_explain(
             folder,
             ["--requirement", str(folder / "requirements.txt"), "--constraint", str(folder / "constraints.txt"), "pip"],
         )
         log(f"[packages] building {tag}: {image} plus those packages")
         images.docker_build(
-            c, tag, root=folder, dockerfile="Dockerfile", args={"FROM_IMAGE": image},
-            labels={labels.IMAGE_ROLE: "derived", labels.PACKAGES: " ".join(req.lines)[:1000]}, log=log,
-        )  # fmt: skip
+            c,
+            tag,
+            root=folder,
+            dockerfile="Dockerfile",
+            args={"FROM_IMAGE": image},
+            labels={labels.IMAGE_ROLE: "derived", labels.PACKAGES: " ".join(req.lines)[:1000]},
+            log=log,
+        )
     log(f"[packages] built {tag} in {time.monotonic() - t0:.0f}s")
     return tag

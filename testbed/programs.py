@@ -96,7 +96,7 @@ def get(name: str) -> Program:
     try:
         return PROGRAMS[name]
     except KeyError:
-        raise TestbedError(f"unknown MPI program {name!r}; known: {', '.join(PROGRAMS)}") from None
+        raise TestbedError(f"unknown MPI program {name!r:.80}; known: {', '.join(PROGRAMS)}") from None
 
 
 @dataclass
@@ -110,9 +110,13 @@ class RunResult:
 
     def as_json(self) -> dict:
         return {
-            "ok": self.ok, "program": self.program, "ranks": self.ranks,
-            "missing": self.missing, "unexpected": self.unexpected, "output": self.output,
-        }  # fmt: skip
+            "ok": self.ok,
+            "program": self.program,
+            "ranks": self.ranks,
+            "missing": self.missing,
+            "unexpected": self.unexpected,
+            "output": self.output,
+        }
 
 
 def compare_output(program: Program, ranks: int, output: str) -> RunResult:

@@ -67,10 +67,13 @@ def testbed_cluster(request: pytest.FixtureRequest):
     try:
         reused = is_up(config.getoption("--testbed-name") or topo)
         ctx = api.cluster(
-            topo, name=config.getoption("--testbed-name"), mpi=config.getoption("--testbed-mpi"),
-            mount=config.getoption("--testbed-mount"), requirements=config.getoption("--testbed-requirements"),
+            topo,
+            name=config.getoption("--testbed-name"),
+            mpi=config.getoption("--testbed-mpi"),
+            mount=config.getoption("--testbed-mount"),
+            requirements=config.getoption("--testbed-requirements"),
             log=log,
-        )  # fmt: skip
+        )
         c = ctx.__enter__()
     except TestbedError as e:
         pytest.exit(f"testbed: {e}", returncode=2)

@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import limits
+from .errors import TestbedError
 from .lecture import SOURCE as LECTURE_SOURCE
 from .outcome import Outcome
 
@@ -44,10 +46,12 @@ FAULT_COLUMNS = ("fault", "topology", "what was done", "engines lost", "detected
 def load_faults(out: Path) -> list[dict]:
     """The fault catalogue's results (``testbed faults --out OUT`` writes OUT/faults.json), if any."""
     path = out / "faults.json"
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
+    if not path.exists():
         return []
+    try:  # bounded: a regular file of at most limits.JSON_BYTES, nested at most limits.JSON_DEPTH deep
+        doc = limits.load_json(path, "faults results")
+    except TestbedError:
+        return []  # a broken or hostile file is no section, as a missing one
     faults = doc.get("faults") if isinstance(doc, dict) else None
     return [f for f in faults if isinstance(f, dict) and "name" in f] if isinstance(faults, list) else []
 
@@ -57,17 +61,26 @@ def _fault_row(f: dict) -> list[str]:
     lost = f.get("lost") or []
     result = "skipped: " + str(f["skipped"]) if f.get("skipped") else ("ok" if f.get("ok") else "FAILED")
     return [
-        str(f.get("name", "")), str(f.get("topology", "")), str(f.get("done") or "-"),
-        ", ".join(map(str, lost)) or "-", "-" if detect is None else f"{float(detect):.2f} s",
-        "-" if f.get("tasks_lost") is None else str(f["tasks_lost"]), result,
-    ]  # fmt: skip
+        str(f.get("name", "")),
+        str(f.get("topology", "")),
+        str(f.get("done") or "-"),
+        ", ".join(map(str, lost)) or "-",
+        "-" if detect is None else f"{float(detect):.2f} s",
+        "-" if f.get("tasks_lost") is None else str(f["tasks_lost"]),
+        result,
+    ]
 
 
 def _faults_md(faults: list[dict]) -> list[str]:
     if not faults:
         return []
-    lines = ["", "## Faults (`make faults`)", "", "| " + " | ".join(FAULT_COLUMNS) + " |",
-             "|" + "---|" * len(FAULT_COLUMNS)]  # fmt: skip
+    lines = [
+        "",
+        "## Faults (`make faults`)",
+        "",
+        "| " + " | ".join(FAULT_COLUMNS) + " |",
+        "|" + "---|" * len(FAULT_COLUMNS),
+    ]
     lines += ["| " + " | ".join(_md_cell(c) for c in _fault_row(f)) + " |" for f in faults]
     for f in faults:
         where = f"{f.get('name')} on {f.get('topology')}"

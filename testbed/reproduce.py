@@ -86,14 +86,23 @@ def run(
     machine: dict = {}
     meta: dict = {"started": started, "params": {k: str(v) for k, v in vars(params).items()}}
 
+    held = [e for e in experiments if stack.name in e.stacks]
+    for e in experiments:
+        if e not in held:
+            log(f"== {e.id}: not run on {stack.name} (it holds on {', '.join(e.stacks)})")
+    experiments = held
+
     dset = None
-    if any(e.id == "L3" for e in experiments):  # before any cluster takes the CPU
+    if needing := [e.id for e in experiments if e.needs_digits]:  # before any cluster takes the CPU
         t0 = time.monotonic()
-        with progress.track("L3: the digits of pi (made once, then cached)"):
+        with progress.track(f"{', '.join(needing)}: the digits of pi (made once, then cached)"):
             dset = digits_mod.ensure(
-                params.digit_files, params.digits_per_file, params.digit_cache, log=log,
+                params.digit_files,
+                params.digits_per_file,
+                params.digit_cache,
+                log=log,
                 check_prefix=params.check_prefix,
-            )  # fmt: skip
+            )
         meta["digits"] = {
             "folder": str(dset.folder),
             "generate_s": dset.manifest.get("generate_s"),

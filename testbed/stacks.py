@@ -23,9 +23,22 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import ClassVar
 
+from . import names
 from .errors import TestbedError
 
 IMAGE_REPO = "ipp-testbed/node"
+# the ipyparallel of every node image: docker/requirements-node.txt's pin (a unit test holds them equal).
+# Another version (`--ipp`, `IPP=`) is an image of its own, <stack>-ipp<version> (docs/scenarios-versions.md).
+DEFAULT_IPP = "9.2.0"
+
+
+def ipp_version(value: str | None) -> str | None:
+    """The ipyparallel version asked for, checked (it reaches pip and a Docker tag): None for the
+    image's own (none asked, or ``DEFAULT_IPP``), else the version. A bad one: one line."""
+    if value is None or value == "":
+        return None
+    names.IPP_VERSION.check(value)
+    return None if value == DEFAULT_IPP else value
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,17 @@ class Stack:
     def image(self) -> str:
         """The node image of this stack (``TESTBED_IMAGE`` overrides it for every stack)."""
         return os.environ.get("TESTBED_IMAGE") or f"{IMAGE_REPO}:{self.name}"
+
+    def variant(self, ipp: str | None = None) -> str:
+        """The image's tag and wheelhouse folder: the stack's name, with ``-ipp<version>`` when the
+        ipyparallel asked for is not ``DEFAULT_IPP``."""
+        ipp = ipp_version(ipp)
+        return self.name if ipp is None else f"{self.name}-ipp{ipp}"
+
+    def image_for(self, ipp: str | None = None) -> str:
+        """The node image of this stack with ipyparallel ``ipp``: ``image`` for the default version
+        (``TESTBED_IMAGE`` applies to it only), ``ipp-testbed/node:<stack>-ipp<version>`` for another."""
+        return self.image if ipp_version(ipp) is None else f"{IMAGE_REPO}:{self.variant(ipp)}"
 
     def hostfile(self, slots: dict[str, int]) -> str:
         """A hostfile giving each hostname its number of slots."""
@@ -207,4 +231,4 @@ def get(name: str | None) -> Stack:
     try:
         return STACKS[name]
     except (KeyError, TypeError):
-        raise TestbedError(f"unknown MPI stack {name!r}; known: {', '.join(STACKS)}") from None
+        raise TestbedError(f"unknown MPI stack {name!r:.80}; known: {', '.join(STACKS)}") from None

@@ -11,7 +11,7 @@ A topology is one compose file in ``compose/``. Its services are the nodes; its
       groups:
         - name: world
           node: head
-          launch: ipcluster     # a launch kind (testbed/launch/): ipcluster | ipengine | mpiexec
+          launch: ipcluster     # a launch kind (testbed/launch/): ipcluster | ipengine | mpiexec | ...
           mpi: true             # ipcluster: MPI engine launcher; ipengine: --mpi
           engines: 5
 
@@ -26,15 +26,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from . import launch
+from . import kinds, limits
 from .errors import TestbedError
+from .names import GROUP, HOSTNAME, NODE, TOPOLOGY
 
 ORDERS = ("ascending", "descending")
 # the largest group checked to work on this machine (2 cores, 24 GiB): 128 engines, one MPI
 # world, on one node and over 4 (not over 8); a 128-engine node holds about 9 GB (docs/scale.md)
-MAX_ENGINES_PER_GROUP = 128
+MAX_ENGINES_PER_GROUP = limits.ENGINES_PER_GROUP.hi
 
 
 def compose_dir() -> Path:
@@ -53,6 +52,8 @@ class Group:
       ids (``ascending``: rank 0 gets the lowest id).
     hosts: the nodes its ranks run on, round-robin by node (``mpiexec`` reaches them
       over SSH); by default the group's own node.
+    one_world: whether its engines share one MPI_COMM_WORLD: its launch kind says so once,
+      when the file is read (``from_compose``), and the group keeps the answer.
     """
 
     name: str
@@ -62,16 +63,12 @@ class Group:
     mpi: bool = False
     order: str = "ascending"
     hosts: tuple[str, ...] = ()
+    one_world: bool = False
 
     @property
     def rank_hosts(self) -> tuple[str, ...]:
         """The nodes the group's ranks run on, in round-robin order."""
         return self.hosts or (self.node,)
-
-    @property
-    def one_world(self) -> bool:
-        """True when the group's engines share one MPI_COMM_WORLD (the launch kind says)."""
-        return launch.kind(self.launch).one_world(self)
 
 
 @dataclass(frozen=True)
@@ -120,6 +117,7 @@ class Topology:
         for g, n in zip(self.groups, counts):
             _check_count(self.name, g.name, n)
             groups.append(replace(g, engines=n))
+        _check_total(self.name, groups)
         return replace(self, groups=tuple(groups))
 
 
@@ -127,18 +125,27 @@ def _check_count(topology: str, group: str, n: Any) -> None:
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_ENGINES_PER_GROUP:
         raise TestbedError(
             f"{topology}: group {group!r} needs an engine count from 1 to "
-            f"{MAX_ENGINES_PER_GROUP} (the largest group checked to work; see docs/scale.md), got {n!r}"
+            f"{MAX_ENGINES_PER_GROUP} (the largest group checked to work; see docs/scale.md), got {limits.show(n)}"
+        )
+
+
+def _check_total(topology: str, groups) -> None:
+    total = sum(g.engines for g in groups)
+    if total > limits.ENGINES_TOTAL.hi:
+        raise TestbedError(
+            f"{topology}: {total} engines in all: at most {limits.ENGINES_TOTAL.hi} ({limits.ENGINES_TOTAL.why})"
         )
 
 
 def parse_counts(text: str) -> tuple[int, ...]:
     """Parse ``--engines 4,3`` into (4, 3)."""
+    if not isinstance(text, str) or len(text) > limits.ENGINES_TEXT.hi:
+        raise TestbedError(f"--engines {limits.show(text)}: at most {limits.ENGINES_TEXT.hi} characters, e.g. 3,2")
     try:
         counts = tuple(int(part) for part in text.split(","))
     except ValueError:
         raise TestbedError(
-            f"--engines takes comma-separated whole numbers, one per engine group (e.g. 3,2); "
-            f"got {text!r}"
+            f"--engines takes comma-separated whole numbers, one per engine group (e.g. 3,2); got {limits.show(text)}"
         ) from None
     return counts
 
@@ -168,53 +175,41 @@ def write(folder: Path, name: str, x_testbed: str, services: list[str]) -> Topol
     return load(str(folder / f"{name}.yaml"))
 
 
-MAX_FILE_BYTES = 1 << 20  # a topology file is a few hundred bytes; refuse what is clearly not one
-MAX_ALIASES = 100  # YAML anchors are fine; an "alias bomb" (billion laughs) is not
+MAX_FILE_BYTES = limits.TOPOLOGY_BYTES.hi  # a topology file is a few hundred bytes; refuse what is clearly not one
+MAX_ALIASES = limits.YAML_ALIASES.hi  # YAML anchors are fine; an "alias bomb" (billion laughs) is not
 
 
 def _read_yaml(path: Path) -> Any:
-    """Parse a compose file, refusing what would hang or explode instead of failing clearly."""
+    """Parse a compose file, refusing what would hang or explode instead of failing clearly: a regular
+    file within its bound (``limits.read_file``), then bounded aliases, depth and nodes (``limits.load_yaml``)."""
+    data = limits.read_file(path, limits.TOPOLOGY_BYTES, "topology file")
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise TestbedError(f"{path}: larger than {MAX_FILE_BYTES >> 20} MiB, not a topology file")
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise TestbedError(f"{path}: not UTF-8 text (byte {e.start}); a topology is a YAML compose file") from None
-    except OSError as e:
-        raise TestbedError(f"{path}: cannot read it: {e.strerror}") from None
-    try:
-        aliases = sum(isinstance(ev, yaml.AliasEvent) for ev in yaml.parse(text, Loader=yaml.SafeLoader))
-        if aliases > MAX_ALIASES:
-            raise TestbedError(f"{path}: {aliases} YAML aliases (more than {MAX_ALIASES}): refused as an alias bomb")
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise TestbedError(f"{path}: not valid YAML: {' '.join(str(e).split())[:300]}") from None
-    except RecursionError:
-        raise TestbedError(f"{path}: nested too deeply to be a topology file") from None
+    return limits.load_yaml(text, str(path))
 
 
 def load(name: Any, directory: Path | None = None) -> Topology:
     """Load topology ``name`` (a compose file stem, or a path to a compose file)."""
     directory = directory or compose_dir()
     if not isinstance(name, str) or not name or "\0" in name:
-        raise TestbedError(f"a topology is named by a string, got {name!r:.80}")
+        raise TestbedError(f"a topology is named by a string, got {limits.show(name)}")
+    limits.path_text(name, "topology")
     candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
-        path = candidate.resolve()
+    if candidate.suffix in (".yaml", ".yml") and (candidate.is_file() or candidate.exists()):
+        path = candidate.resolve()  # not a regular file (a FIFO, a device): read_file says so in one line
     else:
         path = directory / f"{name}.yaml"
         if "/" in name or not path.is_file():
             known = ", ".join(known_topologies(directory)) or "(none)"
-            raise TestbedError(f"unknown topology {name!r}; known topologies: {known}")
+            raise TestbedError(f"unknown topology {limits.show(name)}; known topologies: {known}")
     return from_compose(_read_yaml(path), path)
 
 
-def _is_name(v: Any) -> bool:
-    return isinstance(v, str) and bool(v) and len(v) <= 63 and v.isprintable()
-
-
 def from_compose(doc: Any, path: Path) -> Topology:
-    """Build a Topology from a parsed compose document, validating every group through its launch kind."""
+    """Build a Topology from a parsed compose document, validating every group through its launch kind
+    (looked up in ``testbed.kinds``) and every name against its pattern (``testbed.names``)."""
     name = path.stem
 
     def bad(msg: str) -> TestbedError:
@@ -223,6 +218,8 @@ def from_compose(doc: Any, path: Path) -> Topology:
     def show(v: Any) -> str:
         return repr(v)[:80]
 
+    if not TOPOLOGY.ok(name):
+        raise bad(TOPOLOGY.problem(name))
     if not isinstance(doc, dict):
         raise bad("not a compose mapping")
     services = doc.get("services")
@@ -232,16 +229,21 @@ def from_compose(doc: Any, path: Path) -> Topology:
     if not isinstance(spec, dict):
         raise bad("no x-testbed: block describing the engine groups")
 
+    if len(services) > limits.NODES.hi:
+        raise bad(f"{len(services)} services (nodes): at most {limits.NODES.hi} ({limits.NODES.why})")
     nodes = {}
     for svc, body in services.items():
-        if not _is_name(svc):
-            raise bad(f"a service name must be a plain name, got {show(svc)}")
+        if not NODE.ok(svc):
+            raise bad(NODE.problem(svc))
         if body is not None and not isinstance(body, dict):
             raise bad(f"service {svc}: must be a mapping, got {show(body)}")
         hostname = (body or {}).get("hostname", svc)
-        if not _is_name(hostname) or "${" in hostname:
-            raise bad(f"service {svc}: hostname must be a plain name, not {show(hostname)}")
-        twin = next((n.service for n in nodes.values() if n.hostname.lower() == hostname.lower()), None)
+        if not HOSTNAME.ok(hostname):
+            raise bad(f"service {svc}: {HOSTNAME.problem(hostname)}")
+        problem = _service_sizes(body or {})
+        if problem:
+            raise bad(f"service {svc}: {problem}")
+        twin = next((n.service for n in nodes.values() if n.hostname == hostname), None)
         if twin is not None:  # MPI's host lists and ssh would not tell the two apart
             raise bad(f"services {twin} and {svc} have one hostname, {hostname!r}: give each node its own")
         nodes[svc] = Node(service=svc, hostname=hostname)
@@ -254,14 +256,16 @@ def from_compose(doc: Any, path: Path) -> Topology:
     raw_groups = spec.get("groups")
     if not isinstance(raw_groups, list) or not raw_groups:
         raise bad("x-testbed.groups must be a non-empty list")
+    if len(raw_groups) > limits.GROUPS.hi:
+        raise bad(f"x-testbed.groups has {len(raw_groups)} groups: at most {limits.GROUPS.hi}")
     groups: list[Group] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_groups):
         if not isinstance(raw, dict):
             raise bad(f"x-testbed.groups[{i}] must be a mapping")
         gname = raw.get("name", f"group{i}")
-        if not _is_name(gname):
-            raise bad(f"x-testbed.groups[{i}].name must be a plain name, got {show(gname)}")
+        if not GROUP.ok(gname):
+            raise bad(f"x-testbed.groups[{i}]: {GROUP.problem(gname)}")
         if gname in seen:
             raise bad(f"two engine groups are named {gname!r}")
         seen.add(gname)
@@ -269,9 +273,9 @@ def from_compose(doc: Any, path: Path) -> Topology:
         if not isinstance(node, str) or node not in nodes:
             raise bad(f"group {gname!r}: node must name a service ({services_list}), got {show(node)}")
         kind_name = raw.get("launch")
-        if not isinstance(kind_name, str) or kind_name not in launch.REGISTRY:
-            raise bad(f"group {gname!r}: launch must be one of {', '.join(launch.names())}, got {show(kind_name)}")
-        kind = launch.kind(kind_name)
+        if not isinstance(kind_name, str) or kind_name not in kinds.REGISTRY:
+            raise bad(f"group {gname!r}: launch must be one of {', '.join(kinds.names())}, got {show(kind_name)}")
+        kind = kinds.kind(kind_name)
         order = raw.get("order", "ascending")
         if order not in ORDERS:
             raise bad(f"group {gname!r}: order must be one of {', '.join(ORDERS)}, got {show(order)}")
@@ -281,13 +285,16 @@ def from_compose(doc: Any, path: Path) -> Topology:
         if not isinstance(mpi, bool):
             raise bad(f"group {gname!r}: mpi must be true or false, got {show(mpi)}")
         hosts = raw.get("hosts", [])
+        if isinstance(hosts, list) and len(hosts) > limits.GROUP_HOSTS.hi:
+            raise bad(f"group {gname!r}: hosts lists {len(hosts)} nodes: at most {limits.GROUP_HOSTS.hi}")
         if not isinstance(hosts, list) or any(not isinstance(h, str) or h not in nodes for h in hosts):
             raise bad(f"group {gname!r}: hosts must list services ({services_list}), got {show(hosts)}")
         group = Group(
             name=gname, node=node, launch=kind_name, engines=engines, mpi=mpi, order=order, hosts=tuple(hosts)
         )
+        group = replace(group, one_world=bool(kind.one_world(group)))
         if hosts and not kind.takes_hosts:
-            takers = ", ".join(n for n in launch.names() if launch.kind(n).takes_hosts)
+            takers = ", ".join(n for n in kinds.names() if kinds.kind(n).takes_hosts)
             raise bad(f"group {gname!r}: hosts applies to {takers} groups only")
         if order != "ascending" and not group.one_world:
             raise bad(f"group {gname!r}: order applies to groups that are one MPI world only")
@@ -295,18 +302,19 @@ def from_compose(doc: Any, path: Path) -> Topology:
         if problem:
             raise bad(f"group {gname!r}: {problem}")
         groups.append(group)
+    _check_total(name, groups)
 
     shared = spec.get("shared", "")
-    if not isinstance(shared, str) or (shared and not shared.startswith("/")):
+    if not isinstance(shared, str) or (shared and not shared.startswith("/")) or len(shared) > limits.TEXT.hi:
         raise bad(f"x-testbed.shared must be an absolute path, got {show(shared)}")
     scatter = spec.get("scatter", 32)
-    if not isinstance(scatter, int) or isinstance(scatter, bool) or scatter < 0:
-        raise bad(f"x-testbed.scatter must be a whole number >= 0, got {show(scatter)}")
+    if not isinstance(scatter, int) or isinstance(scatter, bool) or not 0 <= scatter <= limits.SCATTER.hi:
+        raise bad(f"x-testbed.scatter must be a whole number from 0 to {limits.SCATTER.hi:,}, got {show(scatter)}")
     text = {}
     for key in ("lecture", "summary"):
         value = spec.get(key, "")
-        if not isinstance(value, str | int | float):
-            raise bad(f"x-testbed.{key} must be text, got {show(value)}")
+        if not isinstance(value, str | int | float) or len(str(value)) > limits.TEXT.hi:
+            raise bad(f"x-testbed.{key} must be text of at most {limits.TEXT.hi} characters, got {show(value)}")
         text[key] = str(value)
     flags = {}
     for key in ("name_server", "merge"):
@@ -315,9 +323,38 @@ def from_compose(doc: Any, path: Path) -> Topology:
             raise bad(f"x-testbed.{key} must be true or false, got {show(value)}")
         flags[key] = value
     return Topology(
-        name=name, path=path, controller=controller, groups=tuple(groups), nodes=nodes, scatter=scatter,
-        shared=shared, **text, **flags,
-    )  # fmt: skip
+        name=name,
+        path=path,
+        controller=controller,
+        groups=tuple(groups),
+        nodes=nodes,
+        scatter=scatter,
+        shared=shared,
+        **text,
+        **flags,
+    )
+
+
+def _service_sizes(body: dict) -> str:
+    """What is wrong with a service's shm_size or ulimits (the sizes a node takes from its compose
+    body), or "" when they are within bounds (``limits.SHM_BYTES``, ``limits.ULIMIT``)."""
+    shm = body.get("shm_size")
+    if shm is not None:
+        size = limits.size_bytes(shm)
+        if size is None:
+            return f"shm_size {limits.show(shm)} is not a size (e.g. 256m)"
+        if size > limits.SHM_BYTES.hi:
+            return f"shm_size {limits.show(shm)}: larger than {limits.SHM_BYTES.hi >> 30}g ({limits.SHM_BYTES.why})"
+    ulimits = body.get("ulimits")
+    if ulimits is not None:
+        if not isinstance(ulimits, dict) or len(ulimits) > 32:
+            return f"ulimits {limits.show(ulimits)}: a mapping of at most 32 limits"
+        for key, value in ulimits.items():
+            values = list(value.values()) if isinstance(value, dict) else [value]
+            for v in values:
+                if not isinstance(v, int) or isinstance(v, bool) or not limits.ULIMIT.lo <= v <= limits.ULIMIT.hi:
+                    return f"ulimits.{limits.show(key, 40)} {limits.show(v)}: {limits.ULIMIT.range()}"
+    return ""
 
 
 @dataclass(frozen=True)

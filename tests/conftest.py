@@ -115,8 +115,9 @@ def pytest_sessionstart(session):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     ran_integration = any(
         getattr(r, "when", None) == "call" and "integration" in getattr(r, "keywords", {})
-        for rs in terminalreporter.stats.values() for r in rs
-    )  # fmt: skip
+        for rs in terminalreporter.stats.values()
+        for r in rs
+    )
     if not ran_integration:
         return
     count = BRINGUPS.stop()

@@ -36,8 +36,12 @@ def main(argv=None):
             per_call.append((MPI.Wtime() - t0) / calls)
         if recv[0] != comm.size:
             raise SystemExit(f"Allreduce gave {recv[0]}, not {comm.size}")
-        out["sizes"][name] = {"bytes": nbytes, "calls": calls, "seconds": per_call,
-                              "bytes_per_s": [nbytes / s for s in per_call]}
+        out["sizes"][name] = {
+            "bytes": nbytes,
+            "calls": calls,
+            "seconds": per_call,
+            "bytes_per_s": [nbytes / s for s in per_call],
+        }
     if comm.rank == 0:
         print(json.dumps(out))
 

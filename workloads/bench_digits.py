@@ -51,12 +51,16 @@ def main(argv=None):
     os.unlink(tmp.name)
     big = np.ones(32 << 20, dtype="float64")  # 256 MiB
     mem = timed(big.sum, args.runs)
-    print(json.dumps({
-        "bytes_per_digit": size / n_all,
-        "lecture_digits_per_s": [n_head / s for s in lecture],
-        "numpy_digits_per_s": [n_all / s for s in vector],
-        "memory_read_bytes_per_s": [big.nbytes / s for s in mem],
-    }))
+    print(
+        json.dumps(
+            {
+                "bytes_per_digit": size / n_all,
+                "lecture_digits_per_s": [n_head / s for s in lecture],
+                "numpy_digits_per_s": [n_all / s for s in vector],
+                "memory_read_bytes_per_s": [big.nbytes / s for s in mem],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,10 @@ def drill(args) -> dict:
     lview.timeout = args.queue_timeout
     tasks = [lview.apply_async(slow_square, x, args.task_s) for x in range(args.tasks)]
     direct = {i: rc[i].apply_async(slow_square, -1, args.timeout * 4) for i in lost if i in ids}
+    # tasks in flight: the fault comes once every direct task runs on its engine (bounded)
+    until = time.monotonic() + 10
+    while not all(getattr(d, "started", True) for d in direct.values()) and time.monotonic() < until:
+        time.sleep(0.05)
     t0 = time.time()
     write(args.marker, {"t": t0, "ids": ids, "where": {str(i): w for i, w in where.items()}})
 
@@ -147,8 +151,12 @@ def main() -> None:
     d.add_argument("--marker", required=True)
     d.add_argument("--out", required=True)
     d.add_argument("--timeout", type=float, default=60.0)
-    d.add_argument("--queue-timeout", type=float, default=15.0,
-                   help="how long a load-balanced task may wait for an engine before it fails")  # fmt: skip
+    d.add_argument(
+        "--queue-timeout",
+        type=float,
+        default=15.0,
+        help="how long a load-balanced task may wait for an engine before it fails",
+    )
     r = sub.add_parser("rtt")
     r.add_argument("--engine", type=int, required=True)
     r.add_argument("--calls", type=int, default=30)

@@ -39,7 +39,10 @@ def start(argv: list[str], log: str) -> subprocess.Popen:
     """
     with open(log, "ab") as out:
         return subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -58,68 +61,69 @@ def check_started(proc: subprocess.Popen | None, log: str | None) -> None:
     fail(f"`{cmd}` exited with status {proc.returncode}" + (f":\n{tail}" if tail else ""))
 
 
-class SlurmJob:
-    """Watches the Slurm batch job of a launch (by name) while its engines are awaited: a job
-    that ended, or that stays pending for a reason it cannot get past by itself (a drained
-    or down node), is reported at once with what squeue says, not waited out."""
+def scheduler(name: str):
+    """The scheduler ``name`` of the host's own source, ``testbed/schedulers/`` (the image copies that
+    folder next to this file as ``schedulers``): its queue's format, parser and rules, not a copy."""
+    import importlib
 
-    HOPELESS = ("ReqNodeNotAvail", "NodeDown", "PartitionDown", "PartitionNodeLimit",
-                "BadConstraints", "PartitionInactive")  # fmt: skip
-    ENDED = ("FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "COMPLETED", "OUT_OF_MEMORY",
-             "PREEMPTED", "BOOT_FAIL", "DEADLINE")  # fmt: skip
-    GRACE = 3.0  # s a hopeless reason must last (Slurm gives one for a moment while it decides)
+    if not name.isidentifier():
+        fail(f"scheduler name {name[:40]!r}: not a scheduler")
+    try:
+        return importlib.import_module("schedulers").get(name)
+    except (ImportError, ValueError) as e:
+        fail(f"no scheduler {name!r} next to testbed_node.py: {e}")
 
-    def __init__(self, name: str):
-        self.name = name
+
+class JobWatch:
+    """Watches the batch job of a launch (by name) while its engines are awaited: a job that
+    ended, or that stays pending for a reason it cannot get past by itself (a drained or down
+    node: the scheduler's ``hopeless``), is reported at once with what its queue says."""
+
+    def __init__(self, sched, name: str, logs: str = "/tmp/testbed"):
+        self.sched, self.name, self.logs = sched, name, logs
         self.job: dict | None = None
         self.hopeless_since: float | None = None
 
-    def poll(self) -> dict | None:
+    def _run(self, argv: list[str]) -> str | None:
         try:
-            out = subprocess.run(
-                ["squeue", "--noheader", "--states=all", f"--name={self.name}", "--format=%i|%T|%r|%N"],
-                capture_output=True, text=True, timeout=10,
-            ).stdout
+            return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
         except (OSError, subprocess.TimeoutExpired):
+            return None
+
+    def poll(self) -> dict | None:
+        out = self._run(self.sched.queue_argv(self.name))
+        if out is None:
             return self.job
-        for line in out.splitlines():
-            parts = line.strip().split("|")
-            if len(parts) == 4:  # the newest job of that name is listed last
-                self.job = dict(zip(("id", "state", "reason", "nodes"), parts))
+        jobs = [j for j in self.sched.parse_queue(out) if j["name"] == self.name]
+        if jobs:  # the newest job of that name is listed last
+            self.job = jobs[-1]
         return self.job
 
     def describe(self) -> str:
-        j = self.job
-        if j is None:
-            return f"no Slurm job named {self.name} (squeue)"
-        reason = "" if j["reason"] in ("None", "") else f", reason {j['reason']!r}"
-        where = f" on {j['nodes']}" if j["nodes"] else ""
-        return f"Slurm job {j['id']} ({self.name}) is {j['state']}{reason}{where} (squeue)"
+        q = self.sched.queue_argv()[0]
+        if self.job is None:
+            return f"no {self.sched.title} job named {self.name} ({q})"
+        return f"{self.sched.describe(self.job)} ({q})"
 
     def nodes_note(self) -> str:
-        try:
-            out = subprocess.run(["sinfo", "--noheader", "--Node", "--format=%N|%T|%E"],
-                                 capture_output=True, text=True, timeout=10).stdout  # fmt: skip
-        except (OSError, subprocess.TimeoutExpired):
-            return ""
-        nodes = []
-        for line in out.splitlines():
-            name, state, reason = (line.strip().split("|") + ["", "", ""])[:3]
-            if name:
-                nodes.append(f"{name} {state}" + (f" ({reason})" if reason not in ("", "none") else ""))
-        return "; sinfo: " + ", ".join(nodes) if nodes else ""
+        argv = self.sched.nodes_argv()
+        out = self._run(argv)
+        nodes = self.sched.describe_nodes(self.sched.parse_nodes(out)) if out else ""
+        return f"; {argv[0]}: {nodes}" if nodes else ""
 
     def check(self) -> None:
         j = self.poll()
         if j is None:
             return
-        if j["state"] in self.ENDED:
-            fail(f"{self.describe()} before its engines registered; its output is in "
-                 f"/tmp/testbed/*-slurm-{j['id']}.out on its first node")  # fmt: skip
-        if j["state"] == "PENDING" and any(j["reason"].startswith(r) for r in self.HOPELESS):
+        if self.sched.ended(j):
+            fail(
+                f"{self.describe()} before its engines registered; its output is in "
+                f"{self.sched.output_of(j, self.logs)} on its first node"
+            )
+        if self.sched.hopeless(j):
             now = time.monotonic()
             self.hopeless_since = self.hopeless_since or now
-            if now - self.hopeless_since >= self.GRACE:
+            if now - self.hopeless_since >= self.sched.hopeless_grace:
                 fail(f"{self.describe()}: it cannot start{self.nodes_note()}")
         else:
             self.hopeless_since = None
@@ -144,8 +148,15 @@ class Registered:
         return True
 
 
-def connect(n: int, timeout: float, proc: subprocess.Popen | None = None, log: str | None = None,
-            watch: SlurmJob | None = None, partial: bool = False, progress: Registered | None = None):
+def connect(
+    n: int,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
+    log: str | None = None,
+    watch: JobWatch | None = None,
+    partial: bool = False,
+    progress: Registered | None = None,
+):
     import ipyparallel as ipp
 
     deadline = time.monotonic() + timeout
@@ -188,15 +199,17 @@ def cmd_wait(args) -> None:
     argv = args.start_argv
     if argv and not args.log:
         fail("a command to start needs --log")
+    if bool(args.job) != bool(args.scheduler):
+        fail("--job and --scheduler go together")
+    watch = JobWatch(scheduler(args.scheduler), args.job) if args.job else None  # before anything starts
     try:
         proc = start(argv, args.log) if argv else None
     except OSError as e:
         fail(f"cannot start `{argv[0]}`: {e.strerror}")
-    watch = SlurmJob(args.slurm_job) if args.slurm_job else None
     rc = connect(args.n, args.timeout, proc, args.log, watch, progress=Registered(args.n) if args.n else None)
     out = {"ids": sorted(rc.ids)}
     if watch is not None and watch.poll() is not None:
-        out["slurm_job_id"] = watch.job["id"]
+        out["job_id"] = watch.job["id"]
     print(json.dumps(out))
     rc.close()
 
@@ -242,6 +255,35 @@ def merge(dview, timeout: float) -> None:
         fail(f"merging worlds {worlds} failed on an engine: {str(e).strip().splitlines()[-1][:400]}")
 
 
+# Each engine's world, probed without blocking: a barrier that every rank of a whole world completes
+# at once, and one whose world lost a rank (its node cut off, the launcher not told) never does.
+# Ibarrier plus a bounded Test loop keeps the engine free either way, so the check says so in
+# seconds instead of waiting on a collective that never returns.
+PROBE_CODE = """
+import time as _t
+from mpi4py import MPI as _M
+_req = _M.COMM_WORLD.Ibarrier()
+_until = _t.monotonic() + _probe_s
+while not _req.Test() and _t.monotonic() < _until:
+    _t.sleep(0.01)
+_world_ok = bool(_req.Test())
+"""
+
+
+def probe_worlds(rc, ids: list[int], probe_s: float) -> list[int]:
+    """The engines whose MPI world is broken (its barrier did not complete) or that did not answer."""
+    rc[ids].push({"_probe_s": probe_s}, block=True)
+    pending = {i: rc[i].execute(PROBE_CODE, block=False) for i in ids}
+    deadline = time.monotonic() + probe_s + 5
+    broken = []
+    for i, ar in pending.items():
+        if not ar.wait(max(0.0, deadline - time.monotonic())) or not ar.successful():
+            broken.append(i)  # stuck in an MPI call, or the probe failed
+        elif not rc[i].pull("_world_ok", block=False).get(timeout=5):
+            broken.append(i)
+    return broken
+
+
 def cmd_report(args) -> None:
     import numpy as np
 
@@ -249,8 +291,15 @@ def cmd_report(args) -> None:
     ids = sorted(rc.ids)
     if args.engines and len(ids) != args.engines and not (args.partial and len(ids) < args.engines):
         fail(f"expected {args.engines} engines, the controller has {len(ids)}: {ids}")
+    broken = probe_worlds(rc, ids, args.probe_s) if ids else []
+    if broken and not args.partial:
+        fail(
+            f"engines {broken} are in an MPI world that lost a rank (its barrier did not complete within "
+            f"{args.probe_s:g} s) or are stuck in an MPI call"
+        )
+    ids = [i for i in ids if i not in broken]  # --partial: the check names them with the missing
     if not ids:  # --partial, and none is left: nothing to run
-        print(json.dumps({"ids": [], "scatter": args.scatter, "engines": []}))
+        print(json.dumps({"ids": [], "scatter": args.scatter, "engines": [], "broken": broken}))
         return
     dview = rc[ids]
     dview.block = True
@@ -263,7 +312,7 @@ def cmd_report(args) -> None:
     if args.merge:
         merge(dview, args.timeout)
     engines = dview["_tb"]
-    print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines}))
+    print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines, "broken": broken}))
     rc.close()
 
 
@@ -317,7 +366,8 @@ def main(argv=None) -> None:
     w.add_argument("n", type=int)
     w.add_argument("--timeout", type=float, default=120.0)
     w.add_argument("--log", help="where the started command's output goes")
-    w.add_argument("--slurm-job", help="the Slurm job (name) that starts the engines: watched with squeue")
+    w.add_argument("--job", help="the batch job (name) that starts the engines: watched in its scheduler's queue")
+    w.add_argument("--scheduler", help="the scheduler of --job (testbed/schedulers/, shipped next to this file)")
     w.set_defaults(func=cmd_wait)
     on_engines = argparse.ArgumentParser(add_help=False)  # what report and p2p share
     on_engines.add_argument("--scatter", type=int, default=32)
@@ -325,8 +375,10 @@ def main(argv=None) -> None:
     on_engines.add_argument("--timeout", type=float, default=120.0)
     r = sub.add_parser("report", parents=[on_engines], help="run the lecture's workloads, print what engines saw")
     r.add_argument("--merge", action="store_true", help="also join the worlds into one (merge_worlds.py)")
-    r.add_argument("--partial", action="store_true",
-                   help="fewer engines than --engines after --timeout: report on those there are")  # fmt: skip
+    r.add_argument("--probe-s", type=float, default=5.0, help="how long a world's barrier may take (broken past it)")
+    r.add_argument(
+        "--partial", action="store_true", help="fewer engines than --engines after --timeout: report on those there are"
+    )
     r.set_defaults(func=cmd_report)
     q = sub.add_parser("p2p", parents=[on_engines], help="the lecture's point-to-point examples on the engines")
     q.set_defaults(func=cmd_p2p)

@@ -15,7 +15,8 @@ argv lists rather than shell text) says:
 
 A new kind is one module in this package that defines a subclass decorated with
 ``@register``; every module here is imported when the package is, so nothing else
-changes. See docs/launch-kinds.md.
+changes. See docs/launch-kinds.md. The registry itself is ``testbed.kinds`` (re-exported
+here), which the topology parser reads without importing this package.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, ClassVar
 
 from .. import stacks
+from ..kinds import REGISTRY, kind, names, register  # noqa: F401  (the kinds' API, here as before)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..placement import Placement
+    from ..schedulers import Scheduler
     from ..topology import Group, Topology
 
 # where things live in a node (the image makes these folders, owned by user mpi)
@@ -85,6 +88,7 @@ class LaunchKind:
     starts_controller: ClassVar[bool] = False
     mpi_default: ClassVar[bool] = False  # what ``mpi:`` is when the group does not say
     takes_hosts: ClassVar[bool] = False  # whether ``hosts:`` (ranks on other nodes) means anything
+    scheduler: ClassVar[Scheduler | None] = None  # the batch system it submits to (testbed.schedulers)
 
     def validate(self, group: Group, index: int, topology: Topology) -> str | None:
         """An error message for a group of this kind that cannot work, or None."""
@@ -97,23 +101,10 @@ class LaunchKind:
         raise NotImplementedError
 
 
-REGISTRY: dict[str, LaunchKind] = {}
-
-
-def register(cls: type[LaunchKind]) -> type[LaunchKind]:
-    """Class decorator: add a launch kind to the registry under its ``name``."""
-    if cls.name in REGISTRY:
-        raise ValueError(f"launch kind {cls.name!r} is registered twice")
-    REGISTRY[cls.name] = cls()
-    return cls
-
-
-def kind(name: str) -> LaunchKind:
-    return REGISTRY[name]
-
-
-def names() -> tuple[str, ...]:
-    return tuple(REGISTRY)
+def ipcluster_engines(engines: int, *options: str) -> tuple[str, ...]:
+    """``ipcluster engines`` in the background, its files under LOGS: the argv the kinds whose engines
+    ipcluster starts elsewhere (through a scheduler, over ssh) share; ``options`` say how."""
+    return ("ipcluster", "engines", "--daemonize", f"--work-dir={LOGS}", f"--n={engines}", *options)
 
 
 def controller_start(topology: Topology) -> Start:

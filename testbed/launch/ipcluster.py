@@ -25,17 +25,24 @@ class IPCluster(LaunchKind):
     def starts(self, group, rows, ctx):
         # ipcluster's MPI launcher gives no per-rank options: ipengine --mpi asks for its
         # rank as its id, which is what the placement says for the first group (ids 0..N-1)
-        argv = ["ipcluster", "start", "--daemonize", f"--n={group.engines}",
-                f"--engines={'mpi' if group.mpi else 'local'}",
-                "--ip=0.0.0.0", f"--location={ctx.controller_host}"]  # fmt: skip
+        argv = [
+            "ipcluster",
+            "start",
+            "--daemonize",
+            f"--n={group.engines}",
+            f"--engines={'mpi' if group.mpi else 'local'}",
+            "--ip=0.0.0.0",
+            f"--location={ctx.controller_host}",
+        ]
         if group.mpi:  # what every mpiexec of the topology needs reaches ipcluster's as mpi_args
             argv += [f"--MPIEngineSetLauncher.mpi_args={a}" for a in ctx.mpi_extra()]
         kind = f"{group.engines} {'MPI' if group.mpi else 'plain'} engine(s)"
         return [
             Start(
-                node=group.node, argv=tuple(argv), log=LOGS / f"{group.name}.log",
+                node=group.node,
+                argv=tuple(argv),
+                log=LOGS / f"{group.name}.log",
                 registered=ctx.registered_before(group) + group.engines,
                 says=f"{group.node}: ipcluster start: controller + {kind}",
             )
-        ]  # fmt: skip
-
+        ]

@@ -44,10 +44,12 @@ class MPIExec(LaunchKind):
         where = f", on {', '.join(group.hosts)}" if remote else ""
         return [
             Start(
-                node=group.node, argv=tuple(argv), log=LOGS / f"{group.name}.log",
+                node=group.node,
+                argv=tuple(argv),
+                log=LOGS / f"{group.name}.log",
                 registered=ctx.registered_before(group) + group.engines,
                 says=f"{group.node}: mpiexec -n {group.engines} ipengine --mpi (ids by rank {ids}{where})",
                 engine_file_on=tuple(dict.fromkeys([group.node, *(r.node for r in rows)])),
                 files=files,
             )
-        ]  # fmt: skip
+        ]

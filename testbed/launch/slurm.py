@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import shlex
 
-from .. import slurm, stacks
-from . import LOGS, LaunchKind, Start, register
+from .. import schedulers, stacks
+from . import LOGS, LaunchKind, Start, ipcluster_engines, register
+
+SCHEDULER = schedulers.get("slurm")
 
 PROGRAM = "@PROGRAM_AND_ARGS@"  # stands for ipyparallel's {program_and_args} until the end
 
@@ -40,21 +42,18 @@ def _template(lines: list[str]) -> str:
 def batch_script(group, rows, ctx) -> str:
     hosts = [ctx.topology.hostname(s) for s in group.rank_hosts]
     hostfile = LOGS / f"hostfile-{group.name}"
+    sched = SCHEDULER
+    header = sched.header(
+        job_name=sched.job_name(group.name), tasks=group.engines, hosts=hosts, output=sched.output(LOGS, group.name)
+    )
     lines = [
         "#!/bin/sh",
-        f"#SBATCH --job-name={slurm.job_name(group.name)}",
-        f"#SBATCH --ntasks={group.engines}",
-        f"#SBATCH --nodes={len(hosts)}",
-        f"#SBATCH --nodelist={','.join(hosts)}",
-        f"#SBATCH --output={LOGS}/{group.name}-slurm-%j.out",
-        "#SBATCH --export=ALL",
+        *header,
         f"# ipp-testbed: group {group.name!r} of topology {ctx.topology.name!r}, from its placement",
     ]
     lines += [f"export {k}={shlex.quote(v)}" for k, v in ctx.stack.in_allocation_env.items()]
     if group.mpi:
-        contexts = [
-            stacks.Context(argv=(PROGRAM, "--mpi", f"--IPEngine.id={r.id}"), host=r.hostname) for r in rows
-        ]
+        contexts = [stacks.Context(argv=(PROGRAM, "--mpi", f"--IPEngine.id={r.id}"), host=r.hostname) for r in rows]
         argv, text = ctx.stack.placed(contexts, hostfile, extra=ctx.mpi_extra())
         if text is not None:
             lines += [f"cat > {hostfile} <<'EOF'", text.rstrip("\n"), "EOF"]
@@ -75,6 +74,7 @@ def batch_script(group, rows, ctx) -> str:
 @register
 class SlurmJob(LaunchKind):
     name = "slurm"
+    scheduler = SCHEDULER  # its daemons, queue and rules (testbed/schedulers/slurm.py)
     mpi_default = True
     takes_hosts = True
 
@@ -86,8 +86,7 @@ class SlurmJob(LaunchKind):
             return "a slurm group needs hosts: the compute nodes its job runs on"
         if topology.controller in group.hosts:
             return (
-                f"the controller node {topology.controller!r} runs slurmctld, not a compute node: "
-                "leave it out of hosts"
+                f"the controller node {topology.controller!r} runs slurmctld, not a compute node: leave it out of hosts"
             )
         return None
 
@@ -96,17 +95,23 @@ class SlurmJob(LaunchKind):
 
     def starts(self, group, rows, ctx):
         template = LOGS / f"{group.name}.sbatch"
-        argv = ("ipcluster", "engines", "--daemonize", f"--work-dir={LOGS}", f"--n={group.engines}", "--engines=slurm",
-                f"--SlurmEngineSetLauncher.batch_template_file={template}")  # fmt: skip
+        sched = self.scheduler
+        argv = ipcluster_engines(
+            group.engines, f"--engines={sched.ipp_engines}", f"--{sched.ipp_launcher}.batch_template_file={template}"
+        )
         what = "one MPI world" if group.mpi else "plain engines"
         return [
             Start(
-                node=group.node, argv=argv, log=LOGS / f"{group.name}.log",
+                node=group.node,
+                argv=argv,
+                log=LOGS / f"{group.name}.log",
                 registered=ctx.registered_before(group) + group.engines,
-                says=(f"{group.node}: ipcluster engines --engines=slurm: sbatch of {group.engines} engine(s), "
-                      f"{what} over {', '.join(group.hosts)}"),
+                says=(
+                    f"{group.node}: ipcluster engines --engines=slurm: sbatch of {group.engines} engine(s), "
+                    f"{what} over {', '.join(group.hosts)}"
+                ),
                 engine_file_on=tuple(dict.fromkeys(r.node for r in rows)),
                 files=((group.node, template, batch_script(group, rows, ctx)),),
-                watch=("--slurm-job", slurm.job_name(group.name)),
+                watch=("--scheduler", sched.name, "--job", sched.job_name(group.name)),
             )
-        ]  # fmt: skip
+        ]

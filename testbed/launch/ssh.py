@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from . import LOGS, LaunchKind, Start, register
+from . import LOGS, LaunchKind, Start, ipcluster_engines, register
 
 
 @register
@@ -27,13 +27,16 @@ class SSHEngines(LaunchKind):
 
     def starts(self, group, rows, ctx):
         host = ctx.topology.hostname(group.node)
-        argv = ("ipcluster", "engines", "--daemonize", f"--work-dir={LOGS}", f"--n={group.engines}", "--engines=ssh",
-                f"--SSHEngineSetLauncher.engines={json.dumps({host: group.engines})}")  # fmt: skip
+        argv = ipcluster_engines(
+            group.engines, "--engines=ssh", f"--SSHEngineSetLauncher.engines={json.dumps({host: group.engines})}"
+        )
         ctl = ctx.topology.controller
         return [
             Start(
-                node=ctl, argv=argv, log=LOGS / f"{group.name}.log",
+                node=ctl,
+                argv=argv,
+                log=LOGS / f"{group.name}.log",
                 registered=ctx.registered_before(group) + group.engines,
                 says=f"{ctl}: ipcluster engines --engines=ssh: {group.engines} engine(s) on {host}",
             )
-        ]  # fmt: skip
+        ]

@@ -6,12 +6,16 @@ they fail: a CI run that cannot reach Docker has tested nothing.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
+import tempfile
 from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 
-from testbed import docker_env, stacks, topology
+from testbed import docker_env, labels, stacks, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 
@@ -31,11 +35,60 @@ def docker_client():
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(f"integration tests need Docker, Compose v2 and the node image in CI: {e}")
         pytest.skip(f"no Docker for integration tests: {e}")
-    yield c
-    # whatever a crashed test left behind
-    for name in docker_env.running_clusters(c):
-        if name.startswith(PREFIX):
-            docker_env.clean(c, name)
+    lock = _one_session_per_engine()
+    _reap(c)  # what a killed session left: a namesake would be taken for a running cluster
+    try:
+        yield c
+    finally:
+        _reap(c)  # whatever a crashed test left behind
+        os.close(lock)
+
+
+def _reap(c) -> None:
+    """Remove every cluster and swarm service whose name says a test made it (a reaper by label)."""
+    names = set(docker_env.running_clusters(c))
+    names |= {docker_env.service_labels(s).get(labels.CLUSTER, "") for s in docker_env.swarm_services(c)}
+    for name in sorted(n for n in names if n.startswith(PREFIX)):
+        docker_env.clean(c, name)
+
+
+def lock_path() -> Path:
+    """The lock file of this Docker engine's integration sessions."""
+    key = hashlib.sha256(docker_env.endpoint().encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"ipp-testbed-it-{key}.lock"
+
+
+def _one_session_per_engine() -> int:
+    """Hold this engine's lock for the session, or fail in one line naming the session that holds it.
+
+    Two sessions on one engine use the same cluster names: one took the other's cluster for a
+    running one of its own ("using the running cluster", then "node 'head' is not running" once
+    the other took it down), and each one's reaper removes the other's clusters.
+    """
+    path = lock_path()
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        writable = True
+    except PermissionError:  # another user's file: a lock needs no write access
+        fd, writable = os.open(path, os.O_RDONLY), False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        pytest.fail(
+            f"another integration session (pid {holder}) runs on this Docker engine ({docker_env.endpoint()}); "
+            f"two would take down each other's clusters: wait for it, or stop it",
+            pytrace=False,
+        )
+    if writable:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.fchmod(fd, 0o666)  # the next session may be another user's
+        except PermissionError:
+            pass
+    return fd
 
 
 # Clusters kept up at once, for tests that use a shared cluster without declaring it

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from testbed.checks import compare
-from testbed.expect import derive
-
 
 def checked_engines(cluster, scatter: int) -> list[dict]:
     """Run the report on ``cluster``, assert it matches the derivation, return engines by id."""
-    report = cluster.report(scatter)
-    result = compare(
-        derive(cluster.topology, scatter), report["engines"],
-        topology=cluster.topology.name, cluster=cluster.name, scatter=scatter,
-    )  # fmt: skip
+    report, result = cluster.check(scatter)
     assert result.ok, result.as_json()
     return sorted(report["engines"], key=lambda e: e["id"])
 

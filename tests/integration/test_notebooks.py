@@ -77,8 +77,9 @@ def test_every_notebook_is_tested():
 
 
 # the everyday tier runs the browser notebook's (one lab cluster); the full matrix runs them all
-@pytest.mark.parametrize("nb", [nb if nb == BROWSER_NOTEBOOK else pytest.param(nb, marks=pytest.mark.extended)
-                                for nb in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "nb", [nb if nb == BROWSER_NOTEBOOK else pytest.param(nb, marks=pytest.mark.extended) for nb in NOTEBOOKS]
+)
 def test_notebook_runs_headless(labs, nb):
     topo_name = NOTEBOOKS[nb]
     cluster = labs(topo_name)
@@ -210,4 +211,3 @@ def test_notebook_on_a_cluster_that_is_down(docker_client, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert rc == 2
     assert len(err) == 1 and "no cluster named 'it-nb-nothing-here' is up" in err[0], err
-

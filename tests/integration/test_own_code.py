@@ -20,9 +20,11 @@ from pathlib import Path
 import pytest
 
 import testbed
-from testbed import docker_env, topology
+from testbed import docker_env, hostclient, topology
 
 pytestmark = pytest.mark.integration
+# functions sent from a host client travel as bytecode: only from the nodes' Python (testbed.hostclient)
+NODE_PYTHON_HERE = pytest.mark.skipif(hostclient.python_note() is not None, reason=str(hostclient.python_note())[:160])
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "pisum"
@@ -31,8 +33,7 @@ EXTRA = "tabulate==0.9.0"  # a small pure-Python wheel the image does not have
 
 
 def tb(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "testbed.cli", *args], capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "testbed.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +79,7 @@ def test_the_host_client_reaches_every_engine_where_the_topology_puts_it(own):
         rc.close()
 
 
+@NODE_PYTHON_HERE
 def test_engines_work_in_the_mounted_folder_and_write_as_the_host_user(own, project):
     rc = own.client()
     try:
@@ -93,22 +95,35 @@ def test_engines_work_in_the_mounted_folder_and_write_as_the_host_user(own, proj
 
 
 def test_exec_streams_output_and_passes_the_exit_status_through(own):
-    p = tb("exec", "true-world", "--name", NAME, "--", "sh", "-c", 'echo out; echo err >&2; pwd; exit 7')
+    p = tb("exec", "true-world", "--name", NAME, "--", "sh", "-c", "echo out; echo err >&2; pwd; exit 7")
     assert p.returncode == 7
     assert p.stdout.splitlines() == ["out", "/project"] and p.stderr.strip() == "err"
 
 
 def test_exec_on_another_node_as_the_mpi_user_with_the_cluster_env(own, project):
-    p = tb("exec", "true-world", "--name", NAME, "--node", "node2", "--",
-                    "sh", "-c", 'hostname; id -u; echo "$TESTBED_MPI $TESTBED_TOPOLOGY"')  # fmt: skip
+    p = tb(
+        "exec",
+        "true-world",
+        "--name",
+        NAME,
+        "--node",
+        "node2",
+        "--",
+        "sh",
+        "-c",
+        'hostname; id -u; echo "$TESTBED_MPI $TESTBED_TOPOLOGY"',
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.split("\n")[:3] == ["node2", str(owner(project)), "openmpi4 true-world"]
 
 
-@pytest.mark.parametrize("args, says", [
-    (["--", "no-such-command-here"], "command not found on node head: 'no-such-command-here'"),
-    (["--node", "node9", "--", "true"], "has no node 'node9'; its nodes: head, node1, node2"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["--", "no-such-command-here"], "command not found on node head: 'no-such-command-here'"),
+        (["--node", "node9", "--", "true"], "has no node 'node9'; its nodes: head, node1, node2"),
+    ],
+)
 def test_exec_bad_input_is_one_line(own, args, says):
     p = tb("exec", "true-world", "--name", NAME, *args)
     assert p.returncode == 2
@@ -134,7 +149,7 @@ def test_hosts_is_the_placement_as_a_hostfile(own):
     assert p.returncode == 0 and p.stdout == want
 
 
-ONE_SIDED = r'''
+ONE_SIDED = r"""
 import os, socket
 from mpi4py import MPI
 comm = MPI.COMM_WORLD
@@ -152,7 +167,7 @@ if comm.rank == 0:
     print("PUT", *got)
     for host, env, level in seen:
         print("RANK", host, env, level)
-'''
+"""
 
 
 def test_a_hand_run_mpiexec_gets_the_same_environment_on_remote_ranks(own, project):
@@ -170,25 +185,26 @@ def test_a_hand_run_mpiexec_gets_the_same_environment_on_remote_ranks(own, proje
     assert all(env == "serialized" and level == "serialized" for _r, _h, env, level in rank_lines), rank_lines
 
 
+def _plugin_pytest(project, topo: str, name: str, *more: str) -> subprocess.CompletedProcess:
+    """The example project's tests, run by pytest from the host with the plugin's options."""
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--testbed", topo]
+    argv += ["--testbed-name", name, "--testbed-mount", str(project), "tests", *more]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=project, timeout=600)
+
+
+@NODE_PYTHON_HERE
 def test_the_example_project_passes_through_the_plugin(own, project):
     """The example's own tests, from the host, through the plugin, on the module's cluster (reused)."""
-    p = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--testbed", "true-world",
-         "--testbed-name", NAME, "--testbed-mount", str(project), "tests"],
-        capture_output=True, text=True, cwd=project, timeout=600,
-    )  # fmt: skip
+    p = _plugin_pytest(project, "true-world", NAME)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     assert "5 passed" in p.stdout, p.stdout[-1000:]
 
 
+@NODE_PYTHON_HERE
 def test_the_plugin_brings_a_cluster_up_and_takes_it_down(docker_client, project, tmp_path):
     """Without a running cluster the plugin's session brings one up and removes it at the end."""
     name = "it-plugin"
-    p = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--testbed", "single-world",
-         "--testbed-name", name, "--testbed-mount", str(project), "tests", "-k", "engines or mpiexec"],
-        capture_output=True, text=True, cwd=project, timeout=600,
-    )  # fmt: skip
+    p = _plugin_pytest(project, "single-world", name, "-k", "engines or mpiexec")
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
     assert "3 passed" in p.stdout, p.stdout[-1000:]
     assert not any(docker_env.leftovers(docker_client, name).values())
@@ -210,12 +226,26 @@ def test_exec_on_a_cluster_that_is_not_up(docker_client):
 def test_matrix_rows_follow_the_stack_and_a_failure_is_a_row(docker_client, tmp_path):
     """A command that fails on mpich only: the mpich row fails, the other passes, exit 1."""
     junit = tmp_path / "m.xml"
-    p = tb("matrix", "--topologies", "single-world", "--mpi", "openmpi4,mpich", "--junit", str(junit),
-                    "--json", "--", "sh", "-c", 'echo "on $TESTBED_MPI"; test "$TESTBED_MPI" != mpich')  # fmt: skip
+    p = tb(
+        "matrix",
+        "--topologies",
+        "single-world",
+        "--mpi",
+        "openmpi4,mpich",
+        "--junit",
+        str(junit),
+        "--json",
+        "--",
+        "sh",
+        "-c",
+        'echo "on $TESTBED_MPI"; test "$TESTBED_MPI" != mpich',
+    )
     assert p.returncode == 1, p.stderr[-2000:]
     doc = json.loads(p.stdout.strip().splitlines()[-1])
     assert [(r["topology"], r["mpi"], r["ok"], r["exit"]) for r in doc["rows"]] == [
-        ("single-world", "openmpi4", True, 0), ("single-world", "mpich", False, 1)]
+        ("single-world", "openmpi4", True, 0),
+        ("single-world", "mpich", False, 1),
+    ]
     cases = ET.parse(junit).getroot().findall("testcase")
     assert [(c.get("name"), c.find("failure") is not None) for c in cases] == [("openmpi4", False), ("mpich", True)]
     assert "on mpich" in cases[1].find("system-out").text

@@ -34,10 +34,23 @@ def test_cli_run_over_three_nodes_on_every_stack(docker_client, stack):
     nodes only, runs it under that stack's mpiexec, checks every line and removes the nodes."""
     name = f"it-run-{stack}"
     p = subprocess.run(
-        [sys.executable, "-m", "testbed.cli", "run", "true-world", "collectives", "--mpi", stack,
-         "--name", name, "--json"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "testbed.cli",
+            "run",
+            "true-world",
+            "collectives",
+            "--mpi",
+            stack,
+            "--name",
+            name,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     program = programs.get("collectives")

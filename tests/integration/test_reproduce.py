@@ -46,8 +46,9 @@ def test_l2_serial_digits(run):
 @pytest.mark.cluster("plain")
 def test_l3_parallel_digits_small(run, tmp_path):
     files, per_file = 5, 200_000
-    data, out = run("L3", digit_files=files, digits_per_file=per_file, digit_cache=tmp_path / "cache",
-                    check_prefix=1_000_000)  # fmt: skip
+    data, out = run(
+        "L3", digit_files=files, digits_per_file=per_file, digit_cache=tmp_path / "cache", check_prefix=1_000_000
+    )
     t = out.testbed
     assert t["identical_counts"] and t["counts_match_files"]
     assert t["digits_in_files"] == [per_file] * files

@@ -19,8 +19,11 @@ from .helpers import checked_engines, write_topology
 def run_cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "testbed.cli", *args],
-        capture_output=True, text=True, env=env, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.mark.cluster("single-world")
@@ -38,15 +41,11 @@ def test_engines_report_what_the_topology_derives(clusters):
 @pytest.mark.cluster("single-world")
 def test_every_resource_carries_the_cluster_label(clusters, docker_client):
     cluster = clusters("single-world")
-    ctrs = docker_client.containers.list(
-        filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"}
-    )
+    ctrs = docker_client.containers.list(filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"})
     assert ctrs, "no containers found for the compose project"
     for ctr in ctrs:
         assert ctr.labels.get(labels.CLUSTER) == cluster.name
-    nets = docker_client.networks.list(
-        filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"}
-    )
+    nets = docker_client.networks.list(filters={"label": f"{labels.COMPOSE_PROJECT}=ipp-testbed-{cluster.name}"})
     assert nets
     for net in nets:
         assert net.attrs["Labels"].get(labels.CLUSTER) == cluster.name
@@ -143,11 +142,13 @@ class Doomed(launch.LaunchKind):
     def starts(self, group, rows, ctx):
         return [
             launch.Start(
-                node=group.node, argv=("sh", "-c", "echo doomed-launch-says-why >&2; exit 3"),
-                log=launch.LOGS / f"{group.name}.log", registered=ctx.registered_before(group) + group.engines,
+                node=group.node,
+                argv=("sh", "-c", "echo doomed-launch-says-why >&2; exit 3"),
+                log=launch.LOGS / f"{group.name}.log",
+                registered=ctx.registered_before(group) + group.engines,
                 says=f"{group.node}: a launch certain to fail",
             )
-        ]  # fmt: skip
+        ]
 
 
 @pytest.fixture
@@ -155,13 +156,14 @@ def doomed_topology(tmp_path):
     launch.register(Doomed)
     try:
         yield write_topology(
-            tmp_path, "doomed",
+            tmp_path,
+            "doomed",
             "  controller: head\n"
             "  groups:\n"
             "    - {name: first, node: head, launch: ipcluster, engines: 1}\n"
             "    - {name: second, node: head, launch: it-doomed, engines: 2}\n",
             ["head"],
-        )  # fmt: skip
+        )
     finally:
         del launch.REGISTRY[Doomed.name]
 
@@ -184,10 +186,24 @@ def test_a_launch_that_dies_is_reported_not_waited_out(docker_client):
     # what cluster.py does for a group on the controller node: one exec starts and waits
     ctr = docker_client.containers.run(
         stacks.DEFAULT.image,
-        ["python3", "testbed_node.py", "wait", "1", "--timeout", "60", "--log", "/tmp/testbed/launch.log",
-         "--", "sh", "-c", "echo no-such-launcher >&2; exit 3"],
-        user="mpi", detach=True, labels={labels.CLUSTER: "it-launch-dies"},
-    )  # fmt: skip
+        [
+            "python3",
+            "testbed_node.py",
+            "wait",
+            "1",
+            "--timeout",
+            "60",
+            "--log",
+            "/tmp/testbed/launch.log",
+            "--",
+            "sh",
+            "-c",
+            "echo no-such-launcher >&2; exit 3",
+        ],
+        user="mpi",
+        detach=True,
+        labels={labels.CLUSTER: "it-launch-dies"},
+    )
     try:
         status = ctr.wait(timeout=120)["StatusCode"]
         out = ctr.logs(stdout=True, stderr=False).decode()

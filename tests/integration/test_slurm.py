@@ -12,11 +12,12 @@ import sys
 
 import pytest
 
-from testbed import lecture, slurm, topology
+from testbed import lecture, topology
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 from testbed.launch import ENGINE_FILE, LOGS
 from testbed.node import one_off
+from testbed.schedulers import slurm
 from testbed.waiting import poll
 
 from .helpers import checked_engines, write_topology
@@ -34,7 +35,7 @@ def test_slurm_one_job_one_world_over_two_compute_nodes(clusters):
     assert {e["hostname"] for e in engines} == {"node1", "node2"}
     (job,) = set(jobs_of(engines))  # one batch job holds all five
     assert job.isdigit()
-    (listed,) = [j for j in cluster.slurm_jobs() if j["id"] == job]
+    (listed,) = [j for j in cluster.scheduler_jobs() if j["id"] == job]
     assert listed["name"] == slurm.job_name("job") and listed["state"] == "RUNNING"
     assert listed["nodelist"] in ("node[1-2]", "node1,node2")
     # one munge key on every Slurm node, owner munge, mode 0400, made at bring-up: none in the image
@@ -73,14 +74,15 @@ def test_slurm_other_sizes_and_plain_engines_by_srun(docker_client, tmp_path):
     """A hand-written Slurm topology: 3 plain engines placed by srun task by task, then one
     MPI world of 4 over the nodes in the other order; --engines-like sizes come from the file."""
     topo = write_topology(
-        tmp_path, "slurmix",
+        tmp_path,
+        "slurmix",
         "  controller: head\n"
         "  scatter: 40\n"
         "  groups:\n"
         "    - {name: plain, node: head, launch: slurm, mpi: false, engines: 3, hosts: [c1, c2]}\n"
         "    - {name: world, node: head, launch: slurm, engines: 4, hosts: [c2, c1], order: descending}\n",
         ["head", "c1", "c2"],
-    )  # fmt: skip
+    )
     cluster = Cluster(topo, name="it-slurmix", log=print).up(if_exists=IfExists.REPLACE)
     try:
         engines = checked_engines(cluster, 40)
@@ -89,9 +91,14 @@ def test_slurm_other_sizes_and_plain_engines_by_srun(docker_client, tmp_path):
     # worked by hand: plain ids 0,1,2 on c1,c2,c1 (task i on host i % 2); world ranks 0..3 take
     # ids 6,5,4,3 on c2,c1,c2,c1
     assert [(e["id"], e["hostname"], e["world_rank"], e["world_size"]) for e in engines] == [
-        (0, "c1", 0, 1), (1, "c2", 0, 1), (2, "c1", 0, 1),
-        (3, "c1", 3, 4), (4, "c2", 2, 4), (5, "c1", 1, 4), (6, "c2", 0, 4),
-    ]  # fmt: skip
+        (0, "c1", 0, 1),
+        (1, "c2", 0, 1),
+        (2, "c1", 0, 1),
+        (3, "c1", 3, 4),
+        (4, "c2", 2, 4),
+        (5, "c1", 1, 4),
+        (6, "c2", 0, 4),
+    ]
     jobs = jobs_of(engines)
     assert len(set(jobs[:3])) == len(set(jobs[3:])) == 1 and jobs[0] != jobs[3]
     # 40 items over 7 engines (6,6,6,6,6,5,5): the world {3,4,5,6} holds items 18..39
@@ -105,7 +112,7 @@ def test_a_drained_node_leaves_the_job_pending_and_says_why(docker_client):
     try:
         drain = ["scontrol", "update", "nodename=node2", "state=drain", "reason=testbed drill"]
         assert cluster.node("head").exec(drain, user="root").code == 0
-        assert cluster.slurm_nodes()["node2"]["state"] == "drained"
+        assert cluster.scheduler_nodes()["node2"]["state"] == "drained"
         with pytest.raises(TestbedError) as err:
             cluster._start_engines()  # submits the job: it can never start
         msg = str(err.value)
@@ -121,15 +128,17 @@ def test_scancel_of_the_engines_job_is_named_by_the_check(docker_client):
     cluster = Cluster(topology.load("slurm"), name="it-slurm-scancel", log=print).up(if_exists=IfExists.REPLACE)
     try:
         head = cluster.node("head")
-        assert head.exec(["scancel", f"--name={slurm.job_name('job')}"]).code == 0
+        assert head.exec(slurm.Slurm().cancel_argv(slurm.job_name("job"))).code == 0
         count = ["python3", "-c", "import ipyparallel as ipp; rc = ipp.Client(); print(len(rc.ids))"]
         # the controller drops the engines once their heartbeats stop (or they unregister)
         poll(lambda: head.exec(count).out.strip() == "0", timeout=90, what="the controller to drop the engines")
         assert head.exec(["pgrep", "-f", "ipcontroller"]).code == 0  # the controller stays up
         proc = subprocess.run(
             [sys.executable, "-m", "testbed.cli", "check", "slurm", "--name", cluster.name, "--json"],
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 1, proc.stderr[-2000:]
         doc = json.loads(proc.stdout)
         assert [e["mismatches"] for e in doc["engines"]] == [["missing"]] * 5

@@ -54,8 +54,10 @@ def test_check_json_names_the_stack_and_library(clusters, stack):
     cluster = clusters("split-world", stack=stack)
     p = subprocess.run(
         [sys.executable, "-m", "testbed.cli", "check", "split-world", "--name", cluster.name, "--json"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert doc["ok"] and doc["mpi"]["stack"] == stack and doc["mpi"]["library_version"].startswith(LIBRARY[stack])
@@ -63,8 +65,10 @@ def test_check_json_names_the_stack_and_library(clusters, stack):
     other = next(s for s in stacks.STACKS if s != stack)
     p = subprocess.run(
         [sys.executable, "-m", "testbed.cli", "check", "split-world", "--name", cluster.name, "--mpi", other],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 2 and f"runs MPI stack {stack}, not {other}" in p.stderr
 
 
@@ -77,11 +81,15 @@ def test_no_private_key_in_the_image(docker_client, stack):
     # the image as built: sleep instead of the node's entry, which makes this node's host key
     with one_off(stacks.get(stack).image, "it-keyscan", user="root", entrypoint=["sleep", "infinity"]) as node:
         found = node.exec(
-            ["sh", "-c", "grep -rlI -e 'PRIVATE KEY-----' /opt /usr/lib/python3 /usr/lib/python3.11 /etc /home "
-             "2>/dev/null; find / -xdev \\( -name '*.key' -o -name '*.pem' -o -name 'id_*' \\) -not -path '/proc/*' "
-             "-not -name '*.pub' -type f 2>/dev/null"],
+            [
+                "sh",
+                "-c",
+                "grep -rlI -e 'PRIVATE KEY-----' /opt /usr/lib/python3 /usr/lib/python3.11 /etc /home "
+                "2>/dev/null; find / -xdev \\( -name '*.key' -o -name '*.pem' -o -name 'id_*' \\) -not -path '/proc/*' "
+                "-not -name '*.pub' -type f 2>/dev/null",
+            ],
             user="root",
-        ).out.split()  # fmt: skip
+        ).out.split()
     # certifi's CA bundle is public certificates, not a key
     assert [f for f in found if not f.endswith("cacert.pem")] == []
 
@@ -90,7 +98,9 @@ def test_image_not_built_names_the_stack(docker_client, monkeypatch):
     monkeypatch.setenv("TESTBED_IMAGE", "ipp-testbed/node:not-built")
     p = subprocess.run(
         [sys.executable, "-m", "testbed.cli", "check", "single-world", "--name", "it-nostack", "--mpi", "mpich"],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 2 and "`make images MPI=mpich`" in p.stderr
     assert docker_env.cluster_containers(docker_client, "it-nostack") == []

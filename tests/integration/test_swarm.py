@@ -15,10 +15,10 @@ import subprocess
 import pytest
 
 from testbed import cli, docker_env, labels, lecture, topology
+from testbed.backends.swarm import SwarmBackend
 from testbed.cluster import Cluster, IfExists
 from testbed.errors import TestbedError
 from testbed.expect import derive
-from testbed.swarm import SwarmBackend
 
 pytestmark = pytest.mark.swarm
 
@@ -66,8 +66,9 @@ def swarm(docker_client):
 
 def _check(capsys, argv: list[str]) -> tuple[int, dict]:
     code = cli.main(argv)
-    out = capsys.readouterr().out
-    return code, json.loads(out[out.index("{"):])
+    out, err = capsys.readouterr()
+    assert "{" in out, f"testbed {' '.join(argv)}: exit {code}, no JSON; stderr: {err.strip()[-600:]}"
+    return code, json.loads(out[out.index("{") :])
 
 
 @pytest.mark.parametrize("name", topology.known_topologies())
@@ -96,9 +97,9 @@ def test_nodes_are_swarm_tasks_placed_by_label(swarm, capsys):
     topo = topology.load("remote-engines")
     # a label no node has: refused at once, nothing deployed
     with pytest.raises(TestbedError, match="the topology has no node 'node1'"):
-        Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"node1": "it-here"})
+        Cluster(topo, name=PREFIX + "place", backend="swarm", place={"node1": "it-here"})
     with pytest.raises(TestbedError, match=f"no swarm node is labelled {labels.SWARM_PLACE}=it-nowhere"):
-        Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"laptop": "it-nowhere"}).up(
+        Cluster(topo, name=PREFIX + "place", backend="swarm", place={"laptop": "it-nowhere"}).up(
             if_exists=IfExists.REPLACE
         )
     assert docker_env.leftovers(c, PREFIX + "place") == {"containers": 0, "networks": 0, "volumes": 0}
@@ -106,7 +107,7 @@ def test_nodes_are_swarm_tasks_placed_by_label(swarm, capsys):
     spec["Labels"] = {**(spec.get("Labels") or {}), labels.SWARM_PLACE: "it-here"}
     node.update(spec)
     try:
-        cluster = Cluster(topo, name=PREFIX + "place", on_swarm=True, place={"laptop": "it-here"})
+        cluster = Cluster(topo, name=PREFIX + "place", backend="swarm", place={"laptop": "it-here"})
         cluster.up(if_exists=IfExists.REPLACE)
         try:
             svc = c.services.get(f"ipp-testbed-{cluster.name}_laptop")
@@ -140,3 +141,34 @@ def test_an_image_missing_on_the_swarm_node_is_one_line(swarm):
     finally:
         backend.stop()
     assert docker_env.leftovers(swarm, PREFIX + "noimage") == {"containers": 0, "networks": 0, "volumes": 0}
+
+
+# every fault of the catalogue on a swarm stack: the nodes reached through the swarm backend only
+@pytest.mark.parametrize(
+    "topo, fault, lost",
+    [
+        ("remote-engines", "engine-killed", [3]),
+        ("split-world", "rank-killed", [3, 4]),
+        ("remote-engines", "node-lost", [3]),
+        ("remote-engines", "partition", [3]),
+        ("split-world", "controller-restart", None),  # how many come back is measured, not derived
+        ("remote-engines", "slow-network", []),
+        ("remote-engines", "up-killed", []),
+    ],
+)
+def test_every_fault_of_the_catalogue_on_a_swarm(swarm, topo, fault, lost):
+    from testbed import faults
+
+    (res,) = faults.Drills(topology.load(topo), log=print, backend="swarm").run([fault])
+    print(res.as_json())
+    assert not res.skipped and res.ok, res.failed
+    if lost is not None:
+        assert res.lost == lost
+    if fault == "controller-restart":  # every engine back, by count
+        assert res.extra["engines_back"] == topology.load(topo).engine_count and res.lost == []
+    if fault in ("engine-killed", "rank-killed", "node-lost", "partition"):
+        assert res.tasks_lost == 0 and res.detect_s is not None and any("EngineError" in h for h in res.held)
+    if fault == "slow-network":  # the overlay network's interface, found in the node, not assumed
+        assert res.extra["interface"] and res.extra["interface"] in res.done
+    left = docker_env.leftovers(swarm, f"faults-{topo}") if fault != "up-killed" else res.extra["after_down"]
+    assert left == {"containers": 0, "networks": 0, "volumes": 0}, left

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from testbed import docker_env, labels, stacks, swarm, topology
+from testbed import docker_env, labels, stacks, topology
+from testbed.backends import swarm
 from testbed.cluster import Cluster, IfExists
 from testbed.dind import DindSwarm
 from testbed.errors import TestbedError
@@ -39,7 +40,7 @@ def dind_swarm(docker_client):
 def test_one_mpi_world_over_three_swarm_hosts(dind_swarm, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", dind_swarm[0].endpoint)  # the swarm's manager
     topo = topology.load("wide-world")
-    cluster = Cluster(topo, name="it-sw-wide", on_swarm=True, place=PLACE).up(if_exists=IfExists.REPLACE)
+    cluster = Cluster(topo, name="it-sw-wide", backend="swarm", place=PLACE).up(if_exists=IfExists.REPLACE)
     try:
         engines = checked_engines(cluster, topo.scatter)  # every psum and rank as derived
         manager = docker_env.client()
@@ -62,7 +63,7 @@ def test_an_image_one_host_lacks_is_named_with_that_host(dind_swarm, monkeypatch
     by dind2, and the error names the image and the host in one line."""
     monkeypatch.setenv("DOCKER_HOST", dind_swarm[0].endpoint)
     stack = stacks.get("mpich")
-    cluster = Cluster(topology.load("plain"), name="it-sw-noimg", stack=stack, on_swarm=True, place={"head": "dind2"})
+    cluster = Cluster(topology.load("plain"), name="it-sw-noimg", stack=stack, backend="swarm", place={"head": "dind2"})
     with pytest.raises(TestbedError) as e:
         cluster.up(if_exists=IfExists.REPLACE)
     assert str(e.value).startswith(f"image {stack.image} is missing on swarm node dind2 (node head): ")

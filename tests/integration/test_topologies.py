@@ -62,7 +62,8 @@ def test_split_world_with_other_sizes(clusters):
 def test_hand_written_topology_four_groups_three_nodes(docker_client, tmp_path):
     """Every launch kind in one file, over three nodes: each engine where the placement puts it."""
     topo = write_topology(
-        tmp_path, "many",
+        tmp_path,
+        "many",
         "  controller: head\n"
         "  scatter: 45\n"
         "  groups:\n"
@@ -71,7 +72,7 @@ def test_hand_written_topology_four_groups_three_nodes(docker_client, tmp_path):
         "    - {name: c, node: head, launch: mpiexec, engines: 3, hosts: [n1, n2], order: descending}\n"
         "    - {name: d, node: n2, launch: mpiexec, engines: 2}\n",
         ["head", "n1", "n2"],
-    )  # fmt: skip
+    )
     cluster = Cluster(topo, name="it-many", log=print).up(if_exists=IfExists.REPLACE)
     try:
         engines = checked_engines(cluster, 45)
@@ -79,8 +80,10 @@ def test_hand_written_topology_four_groups_three_nodes(docker_client, tmp_path):
         cluster.down()
     # worked by hand (tests/unit/test_launch.py): c's ranks 0,1,2 are ids 6,5,4 on n1,n2,n1
     assert [(e["id"], e["hostname"], e["world_rank"]) for e in engines if e["id"] in (4, 5, 6)] == [
-        (4, "n1", 2), (5, "n2", 1), (6, "n1", 0),
-    ]  # fmt: skip
+        (4, "n1", 2),
+        (5, "n2", 1),
+        (6, "n1", 0),
+    ]
     assert [e["world_size"] for e in engines] == [2, 2, 1, 1, 3, 3, 3, 2, 2]
     # 45 items over 9 engines, 5 each: worlds {0,1}, {2}, {3}, {4,5,6}, {7,8}
     assert [e["psum"] for e in engines] == [45.0, 45.0, 60.0, 85.0, 405.0, 405.0, 405.0, 395.0, 395.0]

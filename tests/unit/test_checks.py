@@ -10,12 +10,18 @@ from testbed.expect import derive
 def _observed(expected):
     return [
         {
-            "id": e.id, "hostname": e.hostname, "pid": 100 + e.id, "world_rank": e.world_rank,
-            "world_size": e.world_size, "world": e.world, "chunk_len": e.chunk_len,
-            "chunk_start": float(e.chunk_start), "psum": e.psum,
+            "id": e.id,
+            "hostname": e.hostname,
+            "pid": 100 + e.id,
+            "world_rank": e.world_rank,
+            "world_size": e.world_size,
+            "world": e.world,
+            "chunk_len": e.chunk_len,
+            "chunk_start": float(e.chunk_start),
+            "psum": e.psum,
         }
         for e in expected
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture

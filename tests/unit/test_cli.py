@@ -13,9 +13,7 @@ from testbed import cli, stacks, topology
 
 
 def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "testbed.cli", *args], capture_output=True, text=True, env=env
-    )
+    return subprocess.run([sys.executable, "-m", "testbed.cli", *args], capture_output=True, text=True, env=env)
 
 
 def test_unknown_topology_is_one_line_listing_known_ones():
@@ -56,7 +54,7 @@ def test_compose_missing_is_named(monkeypatch, tmp_path):
 
     # a PATH whose `docker` knows no `compose` subcommand
     fake = tmp_path / "docker"
-    fake.write_text("#!/bin/sh\necho \"docker: unknown command: docker $1\" >&2\nexit 1\n")
+    fake.write_text('#!/bin/sh\necho "docker: unknown command: docker $1" >&2\nexit 1\n')
     fake.chmod(0o755)
     from testbed import docker_env
     from testbed.errors import TestbedError
@@ -137,6 +135,8 @@ def test_a_full_disk_while_results_are_written_is_one_line(monkeypatch, capsys, 
     [
         (["up", "single-world", "--mpi", "mpich"], "make images MPI=mpich"),
         (["check", "split-world"], "make images"),
+        (["up", "single-world", "--ipp", "8.8.0"], "make images IPP=8.8.0"),
+        (["check", "split-world", "--mpi", "mpich", "--ipp", "8.8.0"], "make images MPI=mpich IPP=8.8.0"),
     ],
 )
 def test_a_missing_image_is_one_line_with_the_command_that_builds_it(monkeypatch, capsys, argv, remedy):
@@ -164,11 +164,13 @@ def test_a_missing_image_is_one_line_with_the_command_that_builds_it(monkeypatch
 
     monkeypatch.setattr("testbed.docker_env.client", lambda: Client())
     monkeypatch.setattr("testbed.docker_env.require_compose", lambda: None)
-    monkeypatch.setattr("testbed.compose.ComposeBackend.start", lambda self: created.append("compose up"))
+    monkeypatch.setattr("testbed.backends.compose.ComposeBackend.start", lambda self: created.append("compose up"))
     code = cli.main(argv)
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1, err
-    image = "ipp-testbed/node:" + ("mpich" if "mpich" in argv else "openmpi4")
+    image = (
+        "ipp-testbed/node:" + ("mpich" if "mpich" in argv else "openmpi4") + ("-ipp8.8.0" if "--ipp" in argv else "")
+    )
     assert f"image {image} is not built: run `{remedy}`" in err[0]
     assert created == []
 
@@ -244,8 +246,14 @@ class _Docker:
 def _node_ctr(cluster, topo, node, counts, **extra):
     from testbed import labels
 
-    lab = {labels.CLUSTER: cluster, labels.TOPOLOGY: topo, labels.COUNTS: counts, labels.MPI: "openmpi4",
-           labels.COMPOSE_SERVICE: node, **extra}  # fmt: skip
+    lab = {
+        labels.CLUSTER: cluster,
+        labels.TOPOLOGY: topo,
+        labels.COUNTS: counts,
+        labels.MPI: "openmpi4",
+        labels.COMPOSE_SERVICE: node,
+        **extra,
+    }
     return _Ctr(f"ipp-testbed-{cluster}-{node}-1", lab)
 
 

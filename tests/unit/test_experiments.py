@@ -4,23 +4,32 @@
 (``python -m tests.unit.data.record``). Each judge must agree on the recording, and
 disagree when one thing in it is wrong. What the judges expect comes from the topology,
 the workload's parameters or the lecture (``testbed.lecture``), never from the data.
+
+The contract every registered experiment (one module of ``testbed/experiments/``) keeps:
+a known topology and stacks, an id and title, reference tuples (value, lower, upper, unit)
+whose value is the lecture's, a pure judge, recorded data it agrees on and tampered cases
+it disagrees on (docs/experiments.md).
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import json
+import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from testbed import experiments, lecture, topology
+from testbed import experiments, lecture, stacks, topology
 from testbed.errors import TestbedError
-from testbed.experiments import Context, Params, lb_schedule
+from testbed.experiments import Context, Experiment, Params, bounds, lb_schedule, within
 
 DATA = Path(__file__).parent / "data"
 IDS = [e.id for e in experiments.EXPERIMENTS]
+PACKAGE = Path(experiments.__file__).parent
 
 
 def recorded(exp_id: str) -> tuple[dict, Params]:
@@ -54,6 +63,81 @@ def test_get_keeps_catalogue_order_and_rejects_unknown():
     assert IDS == ["L1", "L2", "L3", "L4", "L5", "L6", "L7", "L8", "L9", "L10", "L11", "B1", "B2"]
     with pytest.raises(TestbedError, match="L12"):
         experiments.get(["L12"])
+
+
+# -- the contract every registered experiment keeps ------------------------------------------------
+@pytest.mark.parametrize("exp", experiments.EXPERIMENTS, ids=IDS)
+def test_experiment_is_complete(exp):
+    assert isinstance(exp, Experiment)
+    assert exp.id and exp.title and exp.id == exp.id.upper()
+    assert exp.topology in topology.known_topologies()
+    assert exp.stacks and set(exp.stacks) <= set(stacks.STACKS)
+    assert type(exp).collect is not Experiment.collect and type(exp).judge is not Experiment.judge
+    assert exp.plot is None or callable(exp.plot)
+    assert exp.beyond == (exp.id not in lecture.FIGURES)  # the lecture's experiments have its figures
+
+
+@pytest.mark.parametrize("exp", experiments.EXPERIMENTS, ids=IDS)
+def test_reference_tuples_are_the_lectures_figures_with_a_tolerance(exp):
+    figures = lecture.FIGURES.get(exp.id) or {}
+    for name, ref in exp.reference.items():
+        assert isinstance(ref, tuple) and len(ref) == 4, name
+        value, lower, upper, unit = ref
+        assert isinstance(value, int | float) and isinstance(unit, str), name
+        assert value == figures.get(name), f"{exp.id} {name}: not testbed.lecture's figure"
+        assert lower is None or lower <= 0, name
+        assert upper is None or upper >= 0, name
+        assert within(value, ref)
+
+
+def test_one_module_an_experiment():
+    modules = [type(e).__module__ for e in experiments.EXPERIMENTS]
+    assert len(set(modules)) == len(modules)
+    found = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("_"))
+    assert sorted(m.rsplit(".", 1)[1] for m in modules) == found
+
+
+def test_no_shared_module_names_an_experiment():
+    """What one experiment compares lives in its module: the shared ones never test an id."""
+    shared = [*PACKAGE.glob("_*.py"), PACKAGE.parent / "reproduce.py", PACKAGE.parent / "report.py"]
+    for path in shared:
+        consts = [n.value for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Constant)]
+        assert not set(consts) & set(IDS), path.name
+
+
+@pytest.mark.parametrize("exp_id", IDS)
+def test_judge_is_pure(exp_id, monkeypatch):
+    """The same data gives the same outcome, the data stays as it was, and no process or socket is opened."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a judge talked to the outside")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    data, params = recorded(exp_id)
+    before = copy.deepcopy(data)
+    first, second = judge(exp_id, data, params), judge(exp_id, data, params)
+    assert data == before
+    assert first.as_json() == second.as_json() and first.detail == second.detail
+
+
+def test_bounds_are_fractions_of_the_value_or_of_a_derived_center():
+    ref = (4.0, -0.1, 0.05, "x")
+    assert bounds(ref) == pytest.approx((3.6, 4.2))
+    assert bounds(ref, center=2.0) == pytest.approx((1.8, 2.1))
+    assert bounds((4.0, None, None, "x")) == (float("-inf"), float("inf"))
+    assert experiments.absolute(50.0, 1e-3)[1:3] == pytest.approx((-2e-5, 2e-5))
+    assert within(50.0009, experiments.absolute(50.0, 1e-3)) and not within(50.0011, experiments.absolute(50.0, 1e-3))
+
+
+def test_l1_holds_the_load_balanced_speedup_to_its_reference():
+    (l1,) = experiments.get(["L1"])
+    low = bounds(l1.reference["speedup_lb"])[0]
+    for speedup, agrees in ((low - 0.01, False), (low + 0.01, True)):
+        data, params = recorded("L1")
+        data["views"]["lb"]["speedup"] = speedup
+        out = judge("L1", data, params)
+        assert out.ok is agrees, speedup
 
 
 # -- every judge agrees on what a real cluster gave ----------------------------------------------
@@ -371,3 +455,15 @@ def test_collect_gives_json_the_judge_agrees_on(exp_id, topo, tmp_path):
     assert json.loads(json.dumps(got)) == got
     assert judge(exp_id, got, params).ok
     assert list(tmp_path.iterdir()) == []  # collecting draws nothing
+
+
+def test_reproduce_skips_an_experiment_on_a_stack_it_does_not_hold_on(tmp_path):
+    from testbed import reproduce
+
+    class MpichOnly(type(experiments.get(["L2"])[0])):
+        stacks = ("mpich",)
+
+    said = []
+    outcomes, paths = reproduce.run([MpichOnly()], tmp_path, Params(), log=said.append, stack=stacks.DEFAULT)
+    assert outcomes == [] and paths == {}  # no cluster was brought up
+    assert said == [f"== L2: not run on {stacks.DEFAULT.name} (it holds on mpich)"]

@@ -28,12 +28,15 @@ def write_figures(root: Path, figs: dict) -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    write_figures(tmp_path, {
-        "reproduce.seconds": fig(98, note="13 experiments"),
-        "image.size": fig(369, "MB", "2026-12-02", "make images"),
-        "image.build": fig(200, "s", "2026-11-26", ".ci/run", "node image | from nothing"),
-        "tier.test": fig("not yet measured", "s", "2026-12-07", "make test"),
-    })  # fmt: skip
+    write_figures(
+        tmp_path,
+        {
+            "reproduce.seconds": fig(98, note="13 experiments"),
+            "image.size": fig(369, "MB", "2026-12-02", "make images"),
+            "image.build": fig(200, "s", "2026-11-26", ".ci/run", "node image | from nothing"),
+            "tier.test": fig("not yet measured", "s", "2026-12-07", "make test"),
+        },
+    )
     (tmp_path / "README.md").write_text(
         "It takes <!-- fig:reproduce.seconds -->?<!-- /fig -->, once built.\n"
         "| figure | value |\n|---|---|\n| size | <!-- fig:image.size --><!-- /fig --> |\n"
@@ -71,8 +74,10 @@ def test_render_writes_inline_and_table_blocks(repo, capsys):
 def test_check_names_each_stale_block_and_writes_nothing(repo, capsys):
     run(repo, "render")
     capsys.readouterr()
-    assert run(repo, "record", "image.size", "371", "--unit", "MB", "--command", "make images",
-               "--date", "2026-12-08") == 0  # fmt: skip
+    assert (
+        run(repo, "record", "image.size", "371", "--unit", "MB", "--command", "make images", "--date", "2026-12-08")
+        == 0
+    )
     capsys.readouterr()
     before = {p: p.read_text() for p in (repo / "README.md", repo / "docs" / "images.md")}
     assert run(repo, "check") == 1
@@ -116,21 +121,39 @@ def test_values_are_written_with_their_units():
 
 def test_record_adds_and_replaces_in_place(repo):
     assert run(repo, "record", "tier.unit", "4.2", "--unit", "s", "--command", "make test-unit") == 0
-    assert run(repo, "record", "reproduce.seconds", "101", "--unit", "s", "--command", "make reproduce",
-               "--note", "again", "--date", "2026-12-08") == 0  # fmt: skip
+    assert (
+        run(
+            repo,
+            "record",
+            "reproduce.seconds",
+            "101",
+            "--unit",
+            "s",
+            "--command",
+            "make reproduce",
+            "--note",
+            "again",
+            "--date",
+            "2026-12-08",
+        )
+        == 0
+    )
     doc = json.loads((repo / figures.FIGURES).read_text())["figures"]
     assert list(doc)[0] == "reproduce.seconds" and list(doc)[-1] == "tier.unit"
     assert doc["reproduce.seconds"] == fig(101, date="2026-12-08", note="again")
     assert doc["tier.unit"] == fig(4.2, command="make test-unit", date=dt.date.today().isoformat())
 
 
-@pytest.mark.parametrize("args, says", [
-    (["bench.x", "1", "--unit", "s", "--command", "c"], "read from"),
-    (["k", "1", "--unit", "s", "--command", "c", "--date", "2026-13-01"], "YYYY-MM-DD"),
-    (["k", "1", "--unit", "s", "--command", "`c`"], "command"),
-    (["k y", "1", "--unit", "s", "--command", "c"], "key"),
-    (["k", "nan", "--unit", "s", "--command", "c"], None),  # not a number: kept as the text 'nan'
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["bench.x", "1", "--unit", "s", "--command", "c"], "read from"),
+        (["k", "1", "--unit", "s", "--command", "c", "--date", "2026-13-01"], "YYYY-MM-DD"),
+        (["k", "1", "--unit", "s", "--command", "`c`"], "command"),
+        (["k y", "1", "--unit", "s", "--command", "c"], "key"),
+        (["k", "nan", "--unit", "s", "--command", "c"], None),  # not a number: kept as the text 'nan'
+    ],
+)
 def test_record_refuses_what_it_cannot_render(repo, capsys, args, says):
     status = run(repo, "record", *args)
     err = capsys.readouterr().err
@@ -140,16 +163,19 @@ def test_record_refuses_what_it_cannot_render(repo, capsys, args, says):
         assert status == 2 and says in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("content, says", [
-    (b"{", "not valid JSON"),
-    (b"\xff\xfe", "not UTF-8"),
-    (b'{"figures": []}', "expected"),
-    (b'{"figures": {"k": {"value": 1, "unit": "s", "date": "11-26", "command": "c"}}}', "YYYY-MM-DD"),
-    (b'{"figures": {"k": {"value": NaN, "unit": "s", "date": "2026-11-26", "command": "c"}}}', "not valid JSON"),
-    (b'{"figures": {"k": {"value": true, "unit": "s", "date": "2026-11-26", "command": "c"}}}', "finite number"),
-    (b'{"figures": {"k": {"value": 1, "unit": "s", "date": "2026-11-26", "command": "c", "x": 1}}}', "unknown"),
-    (b"[" * 100_000, "nested too deeply"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (b"{", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b'{"figures": []}', "expected"),
+        (b'{"figures": {"k": {"value": 1, "unit": "s", "date": "11-26", "command": "c"}}}', "YYYY-MM-DD"),
+        (b'{"figures": {"k": {"value": NaN, "unit": "s", "date": "2026-11-26", "command": "c"}}}', "not valid JSON"),
+        (b'{"figures": {"k": {"value": true, "unit": "s", "date": "2026-11-26", "command": "c"}}}', "finite number"),
+        (b'{"figures": {"k": {"value": 1, "unit": "s", "date": "2026-11-26", "command": "c", "x": 1}}}', "unknown"),
+        (b"[" * 100_000, "nested too deeply"),
+    ],
+)
 def test_a_malformed_results_file_is_one_line_and_exit_2(repo, capsys, content, says):
     (repo / figures.FIGURES).write_bytes(content)
     assert run(repo, "check") == 2
@@ -167,21 +193,45 @@ def test_bench_figures_are_read_from_latest_json_with_each_runs_date(repo):
     latest = {
         "updated": "2026-12-02T18:14:14Z",
         "machine": {"cores": 2, "memory_gib": 23.5, "docker": "20.10"},
-        "sources": {"bringup": "2026-11-26T020318Z.json",
-                    "scale": "2026-11-26T044843Z.json; 2026-12-02T181414Z.json for 128x1"},
+        "sources": {
+            "bringup": "2026-11-26T020318Z.json",
+            "scale": "2026-11-26T044843Z.json; 2026-12-02T181414Z.json for 128x1",
+        },
         "sections": {
-            "bringup": {"n5": {"host_s": {"median": 5.51, "runs": 3}, "containers_s": {"median": 8.53, "runs": 3},
-                               "ratio": {"median": 1.548, "runs": 3}}},
+            "bringup": {
+                "n5": {
+                    "host_s": {"median": 5.51, "runs": 3},
+                    "containers_s": {"median": 8.53, "runs": 3},
+                    "ratio": {"median": 1.548, "runs": 3},
+                }
+            },
             "scale": [
-                {"engines": 8, "nodes": 1, "ok": True, "bringup_s": 10.04, "checked": 8, "mem_mb_per_engine": 103.1,
-                 "mem_mb_per_node": {"node1": 580.4}, "teardown_s": 0.45, "host_bringup_s": 4.36},
-                {"engines": 128, "nodes": 1, "ok": True, "bringup_s": 177.99, "checked": 128,
-                 "mem_mb_per_engine": 105.6, "mem_mb_per_node": {"node1": 8823.1}, "teardown_s": 3.46,
-                 "host_bringup_s": 52.99},
+                {
+                    "engines": 8,
+                    "nodes": 1,
+                    "ok": True,
+                    "bringup_s": 10.04,
+                    "checked": 8,
+                    "mem_mb_per_engine": 103.1,
+                    "mem_mb_per_node": {"node1": 580.4},
+                    "teardown_s": 0.45,
+                    "host_bringup_s": 4.36,
+                },
+                {
+                    "engines": 128,
+                    "nodes": 1,
+                    "ok": True,
+                    "bringup_s": 177.99,
+                    "checked": 128,
+                    "mem_mb_per_engine": 105.6,
+                    "mem_mb_per_node": {"node1": 8823.1},
+                    "teardown_s": 3.46,
+                    "host_bringup_s": 52.99,
+                },
                 {"engines": 128, "nodes": 8, "ok": False, "error": "mpiexec ... exited with status 255:"},
             ],
         },
-    }  # fmt: skip
+    }
     (repo / figures.LATEST).write_text(json.dumps(latest))
     got = figures.all_figures(repo)
     assert got["bench.bringup.n5.containers"].value == 8.5

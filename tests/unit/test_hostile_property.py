@@ -7,6 +7,7 @@ every option of the commands that bring clusters up."""
 
 from __future__ import annotations
 
+import json
 import os
 import string
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from testbed import cli, launch, topology
+from testbed import cli, launch, limits, topology
 from testbed.errors import TestbedError
 
 # In CI the examples are the same on every run (derandomize): a run that lands must not depend on
@@ -30,31 +31,43 @@ GROUP_KEYS = ["name", "node", "launch", "engines", "mpi", "hosts", "order"]
 NAMES = ["head", "node1", "node2", "laptop", "", "x" * 70, "a/b", "ünï", "\0", "-"]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True),
-    st.sampled_from(NAMES), st.sampled_from(list(launch.names()) + ["teleport"]), st.text(max_size=12),
-)  # fmt: skip
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True),
+    st.sampled_from(NAMES),
+    st.sampled_from(list(launch.names()) + ["teleport"]),
+    st.text(max_size=12),
+)
 anything = st.recursive(
-    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=12,
-)  # fmt: skip
+)
 group = st.dictionaries(st.sampled_from(GROUP_KEYS), st.one_of(scalars, st.lists(st.sampled_from(NAMES), max_size=3)))
 x_testbed = st.fixed_dictionaries(
-    {}, optional={
+    {},
+    optional={
         "controller": st.one_of(st.sampled_from(NAMES), anything),
         "groups": st.one_of(st.lists(group, max_size=4), anything),
         "scatter": st.one_of(st.integers(-5, 10**12), anything),
-        "merge": anything, "name_server": anything, "shared": anything,
+        "merge": anything,
+        "name_server": anything,
+        "shared": anything,
     },
-)  # fmt: skip
+)
 services = st.one_of(
-    st.dictionaries(st.sampled_from(NAMES), st.one_of(st.fixed_dictionaries({}, optional={"hostname": scalars}),
-                                                      anything), max_size=4),
+    st.dictionaries(
+        st.sampled_from(NAMES),
+        st.one_of(st.fixed_dictionaries({}, optional={"hostname": scalars}), anything),
+        max_size=4,
+    ),
     anything,
-)  # fmt: skip
+)
 documents = st.one_of(
     st.fixed_dictionaries({}, optional={"x-testbed": st.one_of(x_testbed, anything), "services": services}),
     anything,
-)  # fmt: skip
+)
 
 
 def one_line(e: TestbedError) -> str:
@@ -135,15 +148,20 @@ def no_docker(monkeypatch):
 
 
 option_values = st.one_of(
-    st.text(max_size=20), st.sampled_from(["3,2", "0", "-1", "64", "65", "1,1,1", ",", "3,", "1e3", "99999999999"]),
+    st.text(max_size=20),
+    st.sampled_from(["3,2", "0", "-1", "64", "65", "1,1,1", ",", "3,", "1e3", "99999999999"]),
     st.integers(-10, 10**6).map(str),
-)  # fmt: skip
+)
 commands = st.tuples(
     st.sampled_from(["up", "check", "run", "shell", "down", "faults"]),
     st.sampled_from(topology.known_topologies() + ["nowhere", "../etc/passwd", "", "-x"]),
-    st.lists(st.tuples(st.sampled_from(["--engines", "--scatter", "--name", "--mpi", "-n", "--only"]), option_values),
-             max_size=3),
-)  # fmt: skip
+    st.lists(
+        st.tuples(
+            st.sampled_from(["--engines", "--scatter", "--name", "--mpi", "-n", "--only", "--ipp"]), option_values
+        ),
+        max_size=3,
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -161,27 +179,42 @@ def test_any_command_line_is_refused_in_one_line_or_reaches_the_start(no_docker,
 def nothing_runs(monkeypatch):
     """Where reproduce, images and notebook would start work, they stop: the line was accepted."""
 
-    for where in ("testbed.reproduce.run", "testbed.images.build", "testbed.images.build_lab", "testbed.cli.is_up",
-                  "testbed.docker_env.client"):  # fmt: skip
+    for where in (
+        "testbed.reproduce.run",
+        "testbed.images.build",
+        "testbed.images.build_lab",
+        "testbed.cli.is_up",
+        "testbed.docker_env.client",
+    ):
         monkeypatch.setattr(where, _refuse)
 
 
 numbers = st.one_of(
-    option_values, st.sampled_from(["inf", "-inf", "nan", "1e400", "0.0", "1e-9", "20", "1000.1", "65536", "8888"]),
-)  # fmt: skip
+    option_values,
+    st.sampled_from(["inf", "-inf", "nan", "1e400", "0.0", "1e-9", "20", "1000.1", "65536", "8888"]),
+)
 other_commands = st.one_of(
     st.tuples(
         st.just(["reproduce"]),
-        st.lists(st.tuples(st.sampled_from(["--only", "--out", "--lb-scale", "--digit-files", "--digits-per-file",
-                                            "--digit-cache", "--mpi"]), numbers), max_size=4),
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    ["--only", "--out", "--lb-scale", "--digit-files", "--digits-per-file", "--digit-cache", "--mpi"]
+                ),
+                numbers,
+            ),
+            max_size=4,
+        ),
     ),
-    st.tuples(st.just(["images"]), st.lists(st.tuples(st.sampled_from(["--mpi"]), numbers), max_size=2)),
+    st.tuples(st.just(["images"]), st.lists(st.tuples(st.sampled_from(["--mpi", "--ipp"]), numbers), max_size=2)),
     st.tuples(
         st.sampled_from([["notebook", t] for t in topology.known_topologies() + ["nowhere", ""]]),
-        st.lists(st.tuples(st.sampled_from(["--port", "--execute", "--out", "--name", "--engines", "--mpi"]), numbers),
-                 max_size=3),
+        st.lists(
+            st.tuples(st.sampled_from(["--port", "--execute", "--out", "--name", "--engines", "--mpi"]), numbers),
+            max_size=3,
+        ),
     ),
-)  # fmt: skip
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -193,3 +226,30 @@ def test_any_option_of_reproduce_images_notebook_is_refused_in_one_line_or_accep
     for flag, value in opts:
         argv += [flag, value]
     _refused_in_one_line_or_started(argv, capsys)
+
+
+# JSON texts: generated values, bracket runs of any depth (past limits.JSON_DEPTH), and noise
+json_texts = st.one_of(
+    anything.map(lambda v: json.dumps(v, default=str)),
+    st.integers(0, 20_000).map(lambda n: "[" * n + "]" * n),
+    st.integers(0, 20_000).map(lambda n: '{"a":' * n + "1" + "}" * n),
+    st.text(alphabet='[]{}":,0123456789 \\', max_size=300),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_texts)
+def test_any_json_text_is_a_value_or_one_line(text):
+    try:
+        limits.loads_json(text, "gen.json")
+    except TestbedError as e:
+        assert one_line(e).startswith("gen.json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(yaml_texts, st.integers(0, 5_000).map(lambda n: "[" * n + "]" * n)))
+def test_any_yaml_text_is_a_document_or_one_line(text):
+    try:
+        limits.load_yaml(text, "gen.yaml")
+    except TestbedError as e:
+        assert one_line(e).startswith("gen.yaml")

@@ -129,11 +129,11 @@ def check_slurm_start(topo, g, group_rows, got, stack):
     ((node, path, template),) = s.files
     assert node == topo.controller and flag(s.argv, "--SlurmEngineSetLauncher.batch_template_file") == str(path)
     script = template.format(program_and_args=PROGRAM)  # what ipyparallel's formatter makes of it
-    sbatch = dict(ln[len("#SBATCH --"):].split("=", 1) for ln in script.splitlines() if ln.startswith("#SBATCH --"))
+    sbatch = dict(ln[len("#SBATCH --") :].split("=", 1) for ln in script.splitlines() if ln.startswith("#SBATCH --"))
     hosts = [topo.hostname(h) for h in g.hosts]
     assert sbatch["job-name"] == f"ipengine-{g.name}" and int(sbatch["ntasks"]) == g.engines
     assert sbatch["nodelist"].split(",") == hosts and int(sbatch["nodes"]) == len(hosts)
-    assert s.watch == ("--slurm-job", sbatch["job-name"])
+    assert s.watch == ("--scheduler", "slurm", "--job", sbatch["job-name"])
     assert set(s.engine_file_on) == {r.node for r in group_rows}
     (last,) = [ln for ln in script.splitlines() if ln.startswith("exec ")]
     argv = shlex.split(last)[1:]
@@ -168,9 +168,19 @@ def test_every_groups_launch_hands_out_its_placement(name, stack):
 def test_shipped_topologies_are_the_catalogue():
     # the README's table and reproduce's experiments name these (wide-world: the scale figures)
     assert set(topology.known_topologies()) == {
-        "plain", "single-world", "added-engines", "remote-engines", "split-world",
-        "remote-split-world", "true-world", "merged-world", "slurm", "slurm-split-world", "ssh-engines", "wide-world",
-    }  # fmt: skip
+        "plain",
+        "single-world",
+        "added-engines",
+        "remote-engines",
+        "split-world",
+        "remote-split-world",
+        "true-world",
+        "merged-world",
+        "slurm",
+        "slurm-split-world",
+        "ssh-engines",
+        "wide-world",
+    }
 
 
 def _doc(groups, services=("head", "n1", "n2")):

@@ -45,12 +45,15 @@ def test_mount_host_folder_with_a_colon(tmp_path):
     assert mounts.parse(f"{odd}:/data").path == PurePosixPath("/data")
 
 
-@pytest.mark.parametrize("spec, says", [
-    ("/no/such/folder", "no folder"),
-    ("", "give a folder"),
-    ("x" * 5000, "at most"),
-    ("a\nb", "give a folder"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "spec, says",
+    [
+        ("/no/such/folder", "no folder"),
+        ("", "give a folder"),
+        ("x" * 5000, "at most"),
+        ("a\nb", "give a folder"),
+    ],
+)
 def test_mount_bad_host_side(spec, says):
     with pytest.raises(TestbedError, match=says):
         mounts.parse(spec)
@@ -63,8 +66,21 @@ def test_mount_a_file_is_refused(tmp_path):
         mounts.parse(str(f))
 
 
-@pytest.mark.parametrize("path", ["/", "/etc", "/opt/venv", "/usr/lib", "/home/mpi", "/home/mpi/.ssh", "/tmp/testbed/x",
-                                  "/tmp", "/shared", "/proc/1"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/etc",
+        "/opt/venv",
+        "/usr/lib",
+        "/home/mpi",
+        "/home/mpi/.ssh",
+        "/tmp/testbed/x",
+        "/tmp",
+        "/shared",
+        "/proc/1",
+    ],
+)
 def test_mount_paths_the_node_needs_are_refused(tmp_path, path):
     with pytest.raises(TestbedError, match="need that folder"):
         mounts.parse(f"{tmp_path}:{path}")
@@ -124,7 +140,7 @@ def test_cluster_overrides_merge_mount_ports_and_lab(tmp_path):
 
 def test_a_mount_on_a_swarm_is_refused_with_the_reason(tmp_path):
     with pytest.raises(TestbedError, match="other hosts"):
-        Cluster(topology.load("true-world"), name="x", on_swarm=True, mount=mounts.parse(str(tmp_path)))
+        Cluster(topology.load("true-world"), name="x", backend="swarm", mount=mounts.parse(str(tmp_path)))
 
 
 def test_merge_overrides_extends_lists_and_maps():
@@ -142,13 +158,16 @@ def test_request_normalises_and_sorts(tmp_path):
     assert packages.derived_tag("ipp-testbed/node:mpich", "abc") == "ipp-testbed/node:mpich-pkgs-abc"
 
 
-@pytest.mark.parametrize("line, says", [
-    ("-e .", "pip options"),
-    ("--index-url http://x", "pip options"),
-    ("foo @ https://example.com/foo.whl", "only packages from PyPI"),
-    ("not a requirement!!", "is not a requirement"),
-    ("x" * 400, "at most"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        ("-e .", "pip options"),
+        ("--index-url http://x", "pip options"),
+        ("foo @ https://example.com/foo.whl", "only packages from PyPI"),
+        ("not a requirement!!", "is not a requirement"),
+        ("x" * 400, "at most"),
+    ],
+)
 def test_bad_requirements_are_one_line(line, says):
     with pytest.raises(TestbedError, match=says):
         packages.request(None, [line])
@@ -194,9 +213,20 @@ def test_published_ports_match_the_controller_profile():
 
 
 def test_rewrite_points_the_connection_at_the_host_ports():
-    doc = {"interface": "tcp://0.0.0.0", "location": "head", "ssh": "", "key": "k", "registration": 10101,
-           "control": 10102, "mux": 10103, "task": 10104, "iopub": 10105, "notification": 10106, "broadcast": 10107,
-           "task_scheme": "leastload"}  # fmt: skip
+    doc = {
+        "interface": "tcp://0.0.0.0",
+        "location": "head",
+        "ssh": "",
+        "key": "k",
+        "registration": 10101,
+        "control": 10102,
+        "mux": 10103,
+        "task": 10104,
+        "iopub": 10105,
+        "notification": 10106,
+        "broadcast": 10107,
+        "task_scheme": "leastload",
+    }
     ports = {p: 40000 + i for i, p in enumerate(hostclient.PORTS)}
     out = hostclient.rewrite(doc, ports)
     assert out["interface"] == "tcp://127.0.0.1" and out["location"] == "127.0.0.1"
@@ -260,8 +290,10 @@ def test_matrix_failed_rows_are_rows_and_the_report_says_so(tmp_path):
 
     rows = matrix.run(["a", "b"], ["openmpi4", "mpich"], ["pytest"], run_row, log=lambda s: None)
     assert [(r.topology, r.mpi, r.ok, r.exit) for r in rows] == [
-        ("a", "openmpi4", True, 0), ("a", "mpich", False, None),
-        ("b", "openmpi4", False, 3), ("b", "mpich", False, None),
+        ("a", "openmpi4", True, 0),
+        ("a", "mpich", False, None),
+        ("b", "openmpi4", False, 3),
+        ("b", "mpich", False, None),
     ]
     assert rows[1].error == "bring-up failed: no"
     text = matrix.table(rows)
@@ -286,16 +318,24 @@ def test_matrix_refuses_bad_input_before_any_cluster(tmp_path):
 # -- the plugin ----------------------------------------------------------------------------------------
 def test_plugin_is_registered_and_skips_without_a_topology(tmp_path):
     (tmp_path / "test_x.py").write_text("def test_x(testbed_cluster):\n    pass\n")
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
-                       capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert p.returncode == 0, p.stdout
     assert re.search(r"SKIPPED .*run pytest with --testbed TOPOLOGY", p.stdout), p.stdout
 
 
 def test_plugin_unknown_topology_ends_the_session_in_one_line(tmp_path):
     (tmp_path / "test_x.py").write_text("def test_x(testbed_cluster):\n    pass\n")
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--testbed", "nowhere",
-                        str(tmp_path)], capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    p = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--testbed", "nowhere", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert p.returncode == 2
     assert "testbed: unknown topology 'nowhere'" in p.stdout + p.stderr
 

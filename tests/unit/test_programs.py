@@ -21,13 +21,18 @@ def test_collectives_l7_tables_for_4_ranks():
     got = lines("collectives", 4)
     assert "Process 0 rec 10 18" in got  # Reduce
     assert [ln for ln in got if " b " in ln and "Bcast" not in ln] == [
-        "Process 0 b 4", "Process 1 b 10", "Process 2 b 4", "Process 3 b 10",
-    ]  # Scatter from root 3  # fmt: skip
+        "Process 0 b 4",
+        "Process 1 b 10",
+        "Process 2 b 4",
+        "Process 3 b 10",
+    ]  # Scatter from root 3
     assert "Process 0 rec 1 1 2 2 3 5 4 10" in got  # Gather
     assert [ln for ln in got if "Alltoall" in ln] == [
-        "Process 0 Alltoall d 1 2 3 4", "Process 1 Alltoall d 1 2 5 10",
-        "Process 2 Alltoall d 1 2 3 4", "Process 3 Alltoall d 1 2 5 10",
-    ]  # fmt: skip
+        "Process 0 Alltoall d 1 2 3 4",
+        "Process 1 Alltoall d 1 2 5 10",
+        "Process 2 Alltoall d 1 2 3 4",
+        "Process 3 Alltoall d 1 2 5 10",
+    ]
     assert [ln for ln in got if "Bcast" in ln] == [f"Process {r} Bcast b 1000" for r in range(4)]
 
 

@@ -263,3 +263,15 @@ def test_status_lines_json_on_stdout_are_not_touched_by_echo_without_a_display()
     buf = io.StringIO()
     progress.echo(json.dumps({"a": 1}), buf)
     assert json.loads(buf.getvalue()) == {"a": 1}
+
+
+def test_a_workload_that_printed_no_result_is_named_by_its_last_line_first():
+    from testbed.node import last_json
+
+    err = 'Traceback (most recent call last):\n  File "x.py", line 3, in get\n    raise e\n'
+    err += "TimeoutError: 3 tasks unfinished\n"
+    with pytest.raises(TestbedError) as e:
+        last_json("", err, "report")
+    first, *rest = str(e.value).splitlines()
+    assert first == "report printed no result: TimeoutError: 3 tasks unfinished"
+    assert rest[0] == "Traceback (most recent call last):"

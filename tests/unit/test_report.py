@@ -40,7 +40,7 @@ def _outcomes(tmp_path):
         notes=["a <note>"],
         detail="id  host\n0   head",
     )
-    return [(by_id["L1"], l1), (by_id["L2"], l2), (by_id["L3"], l3)]  # fmt: skip
+    return [(by_id["L1"], l1), (by_id["L2"], l2), (by_id["L3"], l3)]
 
 
 def test_json_for_scripts(tmp_path):
@@ -76,11 +76,27 @@ def test_faults_written_beside_the_report_become_a_section(tmp_path):
     import json
 
     faults = [
-        {"name": "node-lost", "topology": "remote-engines", "ok": True, "done": "docker kill of node laptop",
-         "lost": [3], "detect_s": 5.72, "tasks_lost": 0, "failed": []},
-        {"name": "partition", "topology": "true-world", "ok": False, "done": "node2 cut off", "lost": [0, 1],
-         "detect_s": None, "tasks_lost": 0, "failed": ["the check <stuck>"]},
-    ]  # fmt: skip
+        {
+            "name": "node-lost",
+            "topology": "remote-engines",
+            "ok": True,
+            "done": "docker kill of node laptop",
+            "lost": [3],
+            "detect_s": 5.72,
+            "tasks_lost": 0,
+            "failed": [],
+        },
+        {
+            "name": "partition",
+            "topology": "true-world",
+            "ok": False,
+            "done": "node2 cut off",
+            "lost": [0, 1],
+            "detect_s": None,
+            "tasks_lost": 0,
+            "failed": ["the check <stuck>"],
+        },
+    ]
     (tmp_path / "faults.json").write_text(json.dumps({"faults": faults}))
     paths = report.write(tmp_path, _outcomes(tmp_path), MACHINE, META)
     md = paths["md"].read_text()

@@ -15,9 +15,27 @@ def test_open_mpi_puts_each_context_on_its_host():
     x = ["-x", "PATH", "-x", "PYTHONDONTWRITEBYTECODE", "-x", "MPI4PY_RC_THREAD_LEVEL"]
     # -x binds to one app context: each context forwards what its remote rank needs
     assert argv[3:] == [
-        "-n", "1", *x, "--host", "n1", "a", ":", "-n", "1", *x, "--host", "n2", "b", ":",
-        "-n", "1", *x, "--host", "n1", "c",
-    ]  # fmt: skip
+        "-n",
+        "1",
+        *x,
+        "--host",
+        "n1",
+        "a",
+        ":",
+        "-n",
+        "1",
+        *x,
+        "--host",
+        "n2",
+        "b",
+        ":",
+        "-n",
+        "1",
+        *x,
+        "--host",
+        "n1",
+        "c",
+    ]
     o5 = stacks.get("openmpi5").mpiexec(THREE, hostfile="/tmp/hf")
     assert o5[3:9] == ["-n", "1", "-x", "PATH", "-x", "PYTHONDONTWRITEBYTECODE"]
 
@@ -53,8 +71,10 @@ def test_name_servers():
 def test_image_per_stack_and_unknown_stack(monkeypatch):
     monkeypatch.delenv("TESTBED_IMAGE", raising=False)
     assert {s.image for s in stacks.STACKS.values()} == {
-        "ipp-testbed/node:openmpi4", "ipp-testbed/node:openmpi5", "ipp-testbed/node:mpich",
-    }  # fmt: skip
+        "ipp-testbed/node:openmpi4",
+        "ipp-testbed/node:openmpi5",
+        "ipp-testbed/node:mpich",
+    }
     with pytest.raises(TestbedError, match="unknown MPI stack 'lam'; known: openmpi4, openmpi5, mpich"):
         stacks.get("lam")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from testbed import cli, labels, swarm
+from testbed import cli, labels
+from testbed.backends import swarm
 from testbed.errors import TestbedError
 
 # the shape of `docker compose config --format json` for a two-node topology (what Compose

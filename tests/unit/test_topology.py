@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from testbed import topology
+from testbed import limits, names, topology
 from testbed.errors import TestbedError
 
 
@@ -13,9 +13,7 @@ def test_single_world_is_read_from_its_compose_file():
     t = topology.load("single-world")
     assert t.controller == "head"
     assert t.hostname("head") == "head"
-    assert [(g.name, g.node, g.launch, g.mpi, g.engines) for g in t.groups] == [
-        ("world", "head", "ipcluster", True, 5)
-    ]
+    assert [(g.name, g.node, g.launch, g.mpi, g.engines) for g in t.groups] == [("world", "head", "ipcluster", True, 5)]
     assert t.scatter == 32 and t.lecture == "L5"
 
 
@@ -100,8 +98,7 @@ HOSTILE = {
         "services: {head: {}}\n"
     ),
     "a list as the launch": (
-        "x-testbed: {controller: head, groups: [{node: head, launch: [ipcluster], engines: 1}]}\n"
-        "services: {head: {}}\n"
+        "x-testbed: {controller: head, groups: [{node: head, launch: [ipcluster], engines: 1}]}\nservices: {head: {}}\n"
     ),
     "a string as mpi": (
         "x-testbed: {controller: head, groups: [{node: head, launch: ipcluster, mpi: 'no', engines: 1}]}\n"
@@ -119,7 +116,7 @@ HOSTILE = {
     "a document that is a scalar": "42\n",
     "two nodes with one hostname": (
         "x-testbed: {controller: head, groups: [{node: head, launch: ipengine, engines: 1}]}\n"
-        "services: {head: {hostname: a}, b: {hostname: A}}\n"
+        "services: {head: {hostname: a}, b: {hostname: a}}\n"
     ),
     "broken YAML": "x-testbed: {controller: head\n  groups: [\n",
 }
@@ -173,12 +170,72 @@ def test_the_limits_of_a_topology_file_hold_where_advertised(tmp_path):
     bomb.write_text(text + anchors + "x-use100: *a\n")
     with pytest.raises(TestbedError, match="101 YAML aliases"):
         topology.load(str(bomb))
-    # just under 1 MiB is read (a comment pads it); just over is refused before parsing
-    pad = (1 << 20) - len(text.encode()) - 2
+    # a file of the bound is read (a comment pads it); one byte over is refused before parsing
+    bound = limits.TOPOLOGY_BYTES.hi
+    pad = bound - len(text.encode()) - 2
     under = tmp_path / "under.yaml"
     under.write_text(text + "#" + "x" * pad + "\n")
-    assert under.stat().st_size == 1 << 20 and topology.load(str(under)).engine_count == 5
+    assert under.stat().st_size == bound and topology.load(str(under)).engine_count == 5
     over = tmp_path / "over.yaml"
     over.write_text(text + "#" + "x" * (pad + 1) + "\n")
-    with pytest.raises(TestbedError, match="larger than 1 MiB"):
+    with pytest.raises(TestbedError, match=f"larger than {bound:,} bytes"):
         topology.load(str(over))
+
+
+def test_every_topology_of_the_catalogue_has_safe_names():
+    for name in topology.known_topologies():
+        t = topology.load(name)
+        assert names.TOPOLOGY.ok(t.name) and names.CLUSTER.ok(t.name), name
+        assert all(names.GROUP.ok(g.name) for g in t.groups), name
+        assert all(names.NODE.ok(n.service) and names.HOSTNAME.ok(n.hostname) for n in t.nodes.values()), name
+
+
+SHELL_TEXT = ["a;b", "$(id)", "a b", "a'b", "`id`", "-x", "a/b", "..", "", "A", "x" * 64, "a\nb", "ü"]
+
+
+@pytest.mark.parametrize("bad", SHELL_TEXT)
+@pytest.mark.parametrize("where", ["group", "service", "hostname"])
+def test_a_name_that_is_not_safe_is_one_line_naming_it_and_the_pattern(bad, where):
+    doc = _doc([{"name": "g", "node": "head", "launch": "ipcluster", "engines": 1}])
+    pattern = {"group": names.GROUP, "service": names.NODE, "hostname": names.HOSTNAME}[where]
+    if where == "group":
+        doc["x-testbed"]["groups"][0]["name"] = bad
+    elif where == "service":
+        doc["services"][bad] = {"hostname": "other"}
+    else:
+        doc["services"]["b"]["hostname"] = bad
+    with pytest.raises(TestbedError) as e:
+        topology.from_compose(doc, Path("x.yaml"))
+    message = str(e.value)
+    assert message.startswith("x.yaml: ") and "\n" not in message
+    assert repr(bad)[:60] in message and pattern.regex.pattern in message
+
+
+@pytest.mark.parametrize("good", ["a", "node1", "head-2", "n" * 63])
+def test_plain_names_are_names(good):
+    assert names.NODE.ok(good) and names.GROUP.ok(good) and names.HOSTNAME.ok(good)
+    assert names.HOSTNAME.ok(f"{good}.cluster.example")
+
+
+def test_hostnames_follow_rfc_1123():
+    ok, bad = names.HOSTNAME.ok, lambda h: not names.HOSTNAME.ok(h)
+    assert ok("a-b.c-d") and ok("0x") and ok(".".join(["a" * 63] * 3) + "." + "b" * 61)
+    assert bad("-a") and bad("a-") and bad("a..b") and bad(".a") and bad("a.") and bad("a" * 64) and bad("a_b")
+    assert bad(".".join(["a" * 63] * 4))  # 255 characters
+
+
+def test_a_topology_file_named_unsafely_is_refused(tmp_path):
+    good = topology.compose_dir() / "single-world.yaml"
+    path = tmp_path / "a;b.yaml"
+    path.write_text(good.read_text())
+    with pytest.raises(TestbedError, match=r"topology name 'a;b' must match"):
+        topology.load(str(path))
+
+
+def test_cluster_names_keep_their_pattern():
+    from testbed.cluster import check_name
+
+    assert check_name("it-sw-wide-world") == "it-sw-wide-world"
+    for bad in ("Bad Name", "x;$(id)", "-x", "a" * 42, 7):
+        with pytest.raises(TestbedError, match=r"cluster name .* must match \[a-z0-9\]"):
+            check_name(bad)

@@ -22,8 +22,12 @@ if IN_NODE:
     def testbed_cluster():
         facts = json.loads(Path("/tmp/testbed/facts.json").read_text())
         return SimpleNamespace(
-            mpi=os.environ["TESTBED_MPI"], topology=os.environ["TESTBED_TOPOLOGY"], nodes=facts["nodes"],
-            engines=len(facts["engines"]), expected=lambda: facts, mount=Path.cwd(),
+            mpi=os.environ["TESTBED_MPI"],
+            topology=os.environ["TESTBED_TOPOLOGY"],
+            nodes=facts["nodes"],
+            engines=len(facts["engines"]),
+            expected=lambda: facts,
+            mount=Path.cwd(),
         )
 
     @pytest.fixture(scope="session")

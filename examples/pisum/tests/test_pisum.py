@@ -58,8 +58,10 @@ def test_files_written_on_the_nodes_are_mine(ipp_client, testbed_cluster, testbe
     if os.environ.get("TESTBED_NODE"):
         pytest.skip("checked from the host")
     if testbed_exec(["test", "-w", "."]).code != 0:
-        pytest.skip("the nodes cannot write in the mounted folder: root's folder, mounted as root "
-                    "(MPI refuses root; docs/own-code.md)")
+        pytest.skip(
+            "the nodes cannot write in the mounted folder: root's folder, mounted as root "
+            "(MPI refuses root; docs/own-code.md)"
+        )
     name = f"written-by-engine-{os.getpid()}.txt"
     ipp_client[ipp_client.ids[-1]].apply_sync(interactive(lambda n: open(n, "w").write("from an engine\n")), name)
     here = Path(testbed_cluster.mount_source) / name

@@ -32,8 +32,14 @@ def main(prefix: str = "rec-") -> int:
         if exp.id not in collected:
             print(f"{exp.id}: nothing collected", file=sys.stderr)
             continue
-        doc = {"experiment": exp.id, "topology": exp.topology, "params": PARAMS, "recorded": when,
-               "agreed": outcome.ok, "data": collected[exp.id]}  # fmt: skip
+        doc = {
+            "experiment": exp.id,
+            "topology": exp.topology,
+            "params": PARAMS,
+            "recorded": when,
+            "agreed": outcome.ok,
+            "data": collected[exp.id],
+        }
         (HERE / f"{exp.id}.json").write_text(json.dumps(doc, indent=1) + "\n")
         print(f"{exp.id}: {'agrees' if outcome.ok else 'DISAGREES'}, {HERE / (exp.id + '.json')}")
     return 0 if all(o.ok for _e, o in outcomes) else 1

@@ -28,11 +28,11 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from . import docker_env, labels
-from .compose import Backend, project_name
-from .errors import TestbedError
-from .node import Node
-from .waiting import NotYet, poll
+from .. import docker_env, labels
+from ..errors import TestbedError
+from ..node import Node
+from ..waiting import NotYet, poll
+from .base import Backend, project_name, register
 
 STACK_VERSION = "3.8"
 START_TIMEOUT = 180.0  # s for every node's task to run (a swarm node may still be loading the image)
@@ -62,6 +62,7 @@ def render(config: Mapping, cluster: str, place: Mapping[str, str] | None = None
     stack = project_name(cluster)
     services = config.get("services") or {}
     out: dict = {"version": STACK_VERSION, "services": {}}
+
     def labelled(body) -> dict:
         return {"labels": {**(body or {}).get("labels", {}), labels.CLUSTER: cluster}}
 
@@ -126,12 +127,16 @@ def _latest_task(service) -> dict | None:
     return max(tasks, key=lambda t: t.get("CreatedAt", "")) if tasks else None
 
 
+@register
 class SwarmBackend(Backend):
     """The nodes as the services of one swarm stack."""
 
-    def __init__(self, *args, place: Mapping[str, str] | None = None, **kw):
+    kind = "swarm"
+    what = "swarm stack"
+    takes_place = True
+
+    def __init__(self, *args, **kw):
         super().__init__(*args, **kw)
-        self.place = dict(place or {})
         unknown = sorted(set(self.place) - set(self.topology.nodes))
         if unknown:
             nodes = ", ".join(self.topology.nodes)
@@ -141,6 +146,11 @@ class SwarmBackend(Backend):
         self._endpoints: dict[str, str] = {}  # swarm node id -> the engine it was reached through
         self._node_names: dict[str, str] = {}
         self._local_id: str | None = None  # this engine's swarm node id, asked once
+
+    def require_image(self, remedy: str) -> None:
+        require_manager(self.docker)
+        if len(self.docker.nodes.list()) == 1:  # on several swarm nodes, each says it for itself at start
+            super().require_image(remedy)
 
     def rendered(self) -> dict:
         """``docker compose config`` of the topology (flattened), rendered for ``docker stack deploy``."""
@@ -176,8 +186,11 @@ class SwarmBackend(Backend):
         poll(self._all_running, timeout=START_TIMEOUT, what=what, interval=0.5)
 
     def _service(self, svc: str):
-        found = [s for s in self.docker.services.list(filters={"name": f"{self.stack}_{svc}"})
-                 if s.name == f"{self.stack}_{svc}"]  # fmt: skip
+        found = [
+            s
+            for s in self.docker.services.list(filters={"name": f"{self.stack}_{svc}"})
+            if s.name == f"{self.stack}_{svc}"
+        ]
         return found[0] if found else None
 
     def _task(self, svc: str) -> dict | None:
