@@ -128,9 +128,23 @@ def judge(cluster: Cluster, doc: dict, lost: set[int], t_inject: float, res: Fau
         return
     seen = {int(e["id"]) for e in report["engines"]}
     topo = cluster.topology
-    as_derived = not left or checks.against(topo, report["engines"], cluster=cluster.name, alive=left).ok
+    result = checks.against(topo, report["engines"], cluster=cluster.name, alive=left) if left else None
+    as_derived = result is None or result.ok
     res.extra["check"] = cluster.missing_note(sorted(lost)) if lost else ""
-    res.expect(
-        f"the check names engines {sorted(lost)} as gone and the {len(left)} left as derived",
-        seen == left and as_derived,
-    )
+    what = f"the check names engines {sorted(lost)} as gone and the {len(left)} left as derived"
+    if seen != left or not as_derived:  # say which part did not hold
+        what += ": " + "; ".join(check_differences(seen, left, report, result))
+    res.expect(what, seen == left and as_derived)
+
+
+def check_differences(seen: set[int], left: set[int], report: dict, result) -> list[str]:
+    """Why the check after a fault is not the derivation's: which engines answered, which fields differ."""
+    why = []
+    if seen != left:
+        why.append(f"engines {sorted(seen)} reported, {sorted(left)} were to")
+    if report.get("broken"):
+        why.append(f"engines {report['broken']} did not pass the world probe (stuck or broken)")
+    if result is not None:
+        why += [f"engine {r['id']}: {', '.join(r['mismatches'])}" for r in result.engines if not r["ok"]]
+        why += result.problems
+    return why
