@@ -259,29 +259,53 @@ def merge(dview, timeout: float) -> None:
 # at once, and one whose world lost a rank (its node cut off, the launcher not told) never does.
 # Ibarrier plus a bounded Test loop keeps the engine free either way, so the check says so in
 # seconds instead of waiting on a collective that never returns.
-PROBE_CODE = """
-import time as _t
-from mpi4py import MPI as _M
-_req = _M.COMM_WORLD.Ibarrier()
-_until = _t.monotonic() + _probe_s
-while not _req.Test() and _t.monotonic() < _until:
-    _t.sleep(0.01)
-_world_ok = bool(_req.Test())
-"""
+def world_probe(probe_s: float) -> bool:
+    import time
+
+    from mpi4py import MPI  # a plain engine's first MPI call: a singleton starts here
+
+    req = MPI.COMM_WORLD.Ibarrier()
+    until = time.monotonic() + probe_s  # from here on: the barrier's own bound
+    while not req.Test() and time.monotonic() < until:
+        time.sleep(0.01)
+    return bool(req.Test())
 
 
-def probe_worlds(rc, ids: list[int], probe_s: float) -> list[int]:
-    """The engines whose MPI world is broken (its barrier did not complete) or that did not answer."""
-    rc[ids].push({"_probe_s": probe_s}, block=True)
-    pending = {i: rc[i].execute(PROBE_CODE, block=False) for i in ids}
-    deadline = time.monotonic() + probe_s + 5
-    broken = []
+def outstanding(status: dict, engine: int) -> int:
+    """Requests the hub counts as not done on ``engine`` (``Client.queue_status``: queue and tasks)."""
+    row = status.get(engine) or status.get(str(engine)) or {}
+    return int(row.get("queue", 0)) + int(row.get("tasks", 0))
+
+
+def probe_worlds(rc, ids: list[int], probe_s: float, answer_s: float) -> dict[int, str]:
+    """The engines whose MPI world is broken (its barrier did not complete) or that did not answer, and why.
+
+    How long an engine may take to answer depends on whether it was idle. One with requests still
+    outstanding at the hub is stuck in an earlier call: it must answer within ``probe_s`` + 5 s.
+    An idle one may first have to start MPI (a plain engine's singleton): it gets ``answer_s``.
+    """
+    status = rc.queue_status(targets=ids)
+    busy = {i for i in ids if outstanding(status, i)}
+    t0 = time.monotonic()
+    pending = {i: rc[i].apply_async(world_probe, probe_s) for i in ids}
+    broken = {}
     for i, ar in pending.items():
-        if not ar.wait(max(0.0, deadline - time.monotonic())) or not ar.successful():
-            broken.append(i)  # stuck in an MPI call, or the probe failed
-        elif not rc[i].pull("_world_ok", block=False).get(timeout=5):
-            broken.append(i)
+        bound = probe_s + 5 if i in busy else max(probe_s + 5, answer_s)
+        if not ar.wait(max(0.0, t0 + bound - time.monotonic())):
+            broken[i] = f"no answer within {bound:g} s" + (" (busy with an earlier request)" if i in busy else "")
+        elif not ar.successful():
+            broken[i] = "the probe failed: " + one_line(ar.exception())
+        elif not ar.get():
+            broken[i] = f"its world's barrier did not complete within {probe_s:g} s"
     return broken
+
+
+def one_line(e: BaseException | None) -> str:
+    """An engine's error in one line: ipyparallel's RemoteError names the remote type and its message."""
+    if e is None:
+        return "?"
+    name, value = getattr(e, "ename", type(e).__name__), getattr(e, "evalue", str(e))
+    return f"{name}: {value}".splitlines()[0][:300]
 
 
 def cmd_report(args) -> None:
@@ -291,15 +315,17 @@ def cmd_report(args) -> None:
     ids = sorted(rc.ids)
     if args.engines and len(ids) != args.engines and not (args.partial and len(ids) < args.engines):
         fail(f"expected {args.engines} engines, the controller has {len(ids)}: {ids}")
-    broken = probe_worlds(rc, ids, args.probe_s) if ids else []
+    why = probe_worlds(rc, ids, args.probe_s, args.answer_s) if ids else {}
+    broken = sorted(why)
     if broken and not args.partial:
         fail(
-            f"engines {broken} are in an MPI world that lost a rank (its barrier did not complete within "
-            f"{args.probe_s:g} s) or are stuck in an MPI call"
+            "engines in an MPI world that lost a rank, or stuck in an MPI call: "
+            + "; ".join(f"engine {i}: {w}" for i, w in sorted(why.items()))
         )
-    ids = [i for i in ids if i not in broken]  # --partial: the check names them with the missing
+    ids = [i for i in ids if i not in why]  # --partial: the check names them with the missing
+    probe = {"broken": broken, "broken_why": {str(i): w for i, w in sorted(why.items())}}
     if not ids:  # --partial, and none is left: nothing to run
-        print(json.dumps({"ids": [], "scatter": args.scatter, "engines": [], "broken": broken}))
+        print(json.dumps({"ids": [], "scatter": args.scatter, "engines": [], **probe}))
         return
     dview = rc[ids]
     dview.block = True
@@ -312,7 +338,7 @@ def cmd_report(args) -> None:
     if args.merge:
         merge(dview, args.timeout)
     engines = dview["_tb"]
-    print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines, "broken": broken}))
+    print(json.dumps({"ids": ids, "scatter": args.scatter, "engines": engines, **probe}))
     rc.close()
 
 
@@ -376,6 +402,9 @@ def main(argv=None) -> None:
     r = sub.add_parser("report", parents=[on_engines], help="run the lecture's workloads, print what engines saw")
     r.add_argument("--merge", action="store_true", help="also join the worlds into one (merge_worlds.py)")
     r.add_argument("--probe-s", type=float, default=5.0, help="how long a world's barrier may take (broken past it)")
+    r.add_argument(
+        "--answer-s", type=float, default=60.0, help="how long an idle engine may take to start MPI and answer"
+    )
     r.add_argument(
         "--partial", action="store_true", help="fewer engines than --engines after --timeout: report on those there are"
     )

@@ -143,7 +143,8 @@ def check_differences(seen: set[int], left: set[int], report: dict, result) -> l
     if seen != left:
         why.append(f"engines {sorted(seen)} reported, {sorted(left)} were to")
     if report.get("broken"):
-        why.append(f"engines {report['broken']} did not pass the world probe (stuck or broken)")
+        reasons = report.get("broken_why") or {}
+        why += [f"engine {i} did not pass the world probe ({reasons.get(str(i), '?')})" for i in report["broken"]]
     if result is not None:
         why += [f"engine {r['id']}: {', '.join(r['mismatches'])}" for r in result.engines if not r["ok"]]
         why += result.problems
