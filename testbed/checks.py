@@ -164,3 +164,12 @@ def against(
     scatter = topology.scatter if scatter is None else scatter
     expected = derive(topology, scatter, alive=alive)
     return compare(expected, observed, topology=topology.name, cluster=cluster, scatter=scatter)
+
+
+def probe_problems(report: dict) -> list[str]:
+    """The engines a report left out because they did not pass its world probe, each with its reason.
+
+    ``testbed_node.py report`` gives ``broken`` (ids) and ``broken_why`` (reasons keyed by id as text).
+    """
+    why = report.get("broken_why") or {}
+    return [f"engine {i} did not pass the world probe: {why.get(str(i), '?')}" for i in report.get("broken") or []]

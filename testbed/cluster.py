@@ -534,9 +534,7 @@ class Cluster:
         scatter = self.topology.scatter if scatter is None else scatter
         report = self.report(scatter, timeout=timeout, partial=partial)
         result = checks.against(self.topology, report["engines"], cluster=self.name, scatter=scatter, alive=alive)
-        why = report.get("broken_why") or {}
-        for i in report.get("broken") or []:  # registered, but the world probe did not pass (testbed_node.py)
-            result.problems.append(f"engine {i} did not pass the world probe: {why.get(str(i), '?')}")
+        result.problems += checks.probe_problems(report)  # registered, but left out of the report
         return report, result
 
     def scheduler_jobs(self, sched: Scheduler | None = None) -> list[dict]:

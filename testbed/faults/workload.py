@@ -142,9 +142,7 @@ def check_differences(seen: set[int], left: set[int], report: dict, result) -> l
     why = []
     if seen != left:
         why.append(f"engines {sorted(seen)} reported, {sorted(left)} were to")
-    if report.get("broken"):
-        reasons = report.get("broken_why") or {}
-        why += [f"engine {i} did not pass the world probe ({reasons.get(str(i), '?')})" for i in report["broken"]]
+    why += checks.probe_problems(report)
     if result is not None:
         why += [f"engine {r['id']}: {', '.join(r['mismatches'])}" for r in result.engines if not r["ok"]]
         why += result.problems

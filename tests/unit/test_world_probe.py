@@ -105,3 +105,14 @@ def test_outstanding_reads_int_and_str_keys(node_py):
     assert node_py.outstanding({2: {"queue": 1, "tasks": 2}}, 2) == 3
     assert node_py.outstanding({"2": {"queue": 0, "tasks": 1}}, 2) == 1
     assert node_py.outstanding({}, 2) == 0
+
+
+def test_a_reports_probe_failures_read_as_problems_with_their_reasons():
+    from testbed import checks
+
+    report = {"broken": [1, 4], "broken_why": {"1": "no answer within 10 s"}}
+    assert checks.probe_problems(report) == [
+        "engine 1 did not pass the world probe: no answer within 10 s",
+        "engine 4 did not pass the world probe: ?",
+    ]
+    assert checks.probe_problems({"engines": []}) == []
